@@ -1,0 +1,114 @@
+package event
+
+import (
+	"os"
+	"path/filepath"
+	"testing"
+
+	"google.golang.org/protobuf/proto"
+)
+
+// checkItems holds for any input: the batch limit is kept, every item is
+// either an event or a rejection with a reason, and decoded events survive a
+// round trip through both encodings.
+func checkItems(t *testing.T, items []Item, err error, lim Limits) {
+	if err != nil {
+		if _, ok := err.(*BatchError); !ok {
+			t.Fatalf("batch error of type %T", err)
+		}
+		if items != nil {
+			t.Fatal("items returned with a batch error")
+		}
+		return
+	}
+	if len(items) > lim.MaxEvents {
+		t.Fatalf("%d items over the limit of %d", len(items), lim.MaxEvents)
+	}
+	for i, it := range items {
+		if (it.Event == nil) == (it.Rejection == nil) {
+			t.Fatalf("item %d: want exactly one of event and rejection", i)
+		}
+		if it.Rejection != nil {
+			if it.Rejection.Reason == "" || it.Rejection.Code == "" {
+				t.Fatalf("item %d: rejection without code or reason", i)
+			}
+			continue
+		}
+		_ = Validate(it.Event, testRules()) // must not panic
+		b, err := proto.Marshal(it.Event)
+		if err != nil {
+			t.Fatalf("item %d: marshal: %v", i, err)
+		}
+		var back Event
+		if err := proto.Unmarshal(b, &back); err != nil || !proto.Equal(&back, it.Event) {
+			t.Fatalf("item %d: binary round trip failed: %v", i, err)
+		}
+		if _, err := MarshalJSON(it.Event); err != nil {
+			t.Fatalf("item %d: JSON marshal: %v", i, err)
+		}
+	}
+}
+
+func addTestdataSeeds(f *testing.F) {
+	for _, name := range []string{"purchase.json", "batch.json"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+}
+
+func FuzzDecodeJSON(f *testing.F) {
+	addTestdataSeeds(f)
+	f.Add([]byte(`[{"event_id":"a"},1,"x",[],{}]`))
+	f.Add([]byte(`[{"a":"\"]\\"}]`))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		lim := testLimits()
+		items, err := DecodeBatch(FormatJSON, body, lim)
+		checkItems(t, items, err, lim)
+	})
+}
+
+func FuzzDecodeNDJSON(f *testing.F) {
+	addTestdataSeeds(f)
+	f.Add([]byte("{\"event_id\":\"a\"}\n{\n\n[]\n"))
+	f.Fuzz(func(t *testing.T, body []byte) {
+		lim := testLimits()
+		items, err := DecodeBatch(FormatNDJSON, body, lim)
+		checkItems(t, items, err, lim)
+	})
+}
+
+func FuzzDecodeProtobuf(f *testing.F) {
+	b, _ := proto.Marshal(&EventBatch{Events: []*Event{validPurchase(), {EventId: "x"}}})
+	f.Add(b)
+	f.Add([]byte{0x0a, 0x03, 0xff, 0xff, 0xff})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		lim := testLimits()
+		items, err := DecodeBatch(FormatProtobuf, body, lim)
+		checkItems(t, items, err, lim)
+	})
+}
+
+func TestEveryPayloadHasAType(t *testing.T) {
+	fields := (&Event{}).ProtoReflect().Descriptor().Oneofs().ByName("payload").Fields()
+	mapped := map[string]bool{}
+	for _, ti := range types {
+		mapped[ti.field] = true
+	}
+	for i := 0; i < fields.Len(); i++ {
+		name := string(fields.Get(i).Name())
+		if !mapped[name] {
+			t.Errorf("payload field %s has no event type", name)
+		}
+		e := &Event{}
+		e.ProtoReflect().Set(fields.Get(i), e.ProtoReflect().NewField(fields.Get(i)))
+		if PayloadField(e) != name {
+			t.Errorf("PayloadField does not know %s", name)
+		}
+	}
+	if len(Types()) != len(types) {
+		t.Errorf("Types() lists %d types, the table has %d", len(Types()), len(types))
+	}
+}
