@@ -231,4 +231,3 @@ func mustJSON(t testing.TB, e *Event) []byte {
 	}
 	return b
 }
-

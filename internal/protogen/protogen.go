@@ -118,7 +118,6 @@ func Write(root string, gen map[string][]byte) error {
 	return nil
 }
 
-
 // Names returns the generated paths, sorted, for messages.
 func Names(gen map[string][]byte) string {
 	var names []string
