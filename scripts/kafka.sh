@@ -14,9 +14,13 @@
 #   scripts/kafka.sh run CLASS [ARG...] run a Kafka CLI class on the broker classpath, e.g.
 #                                       run org.apache.kafka.tools.TopicCommand --bootstrap-server B --list
 #
-# Files in DIR: server.properties, log4j2.properties, data/ (log.dirs), kafka.log,
-#   kafka.pid, bootstrap, controller_port, format.log.
-# A second `start` on a stopped DIR restarts the same node on the same ports with its data.
+# stdout carries only results (libs dir, bootstrap address); progress goes to stderr.
+# Files in DIR: server.properties, log4j2.properties, data/ (log.dirs), kafka.log
+#   (previous run: kafka.log.1), kafka.pid, bootstrap, controller_port, format.log,
+#   probe.log, watchdog.pid (with KAFKA_WATCH_PID).
+# A second `start` on a stopped DIR restarts the same node on the same ports with its
+# data (after a KILL the restart takes ~10 s more: the old broker session must expire).
+# `rm -rf DIR` after `stop` discards everything.
 #
 # Environment (all optional):
 #   KAFKA_VERSION          Kafka version to fetch/run            (default 4.4.0)
@@ -159,10 +163,20 @@ while True:
   fi
 }
 
+# pid exists and is not a zombie (an exited orphan stays a zombie until init reaps it,
+# which can take seconds here, and kill -0 still succeeds on it).
+running() {
+  local st
+  kill -0 "$1" 2>/dev/null || return 1
+  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
+  st=${st##*) }
+  [[ "${st%% *}" != [ZX] ]]
+}
+
 pid_alive() {  # pid is alive and is a Kafka broker (guards against PID reuse)
   local pid="$1"
-  [[ -n "$pid" ]] && kill -0 "$pid" 2>/dev/null \
-    && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q 'kafka\.Kafka'
+  [[ -n "$pid" ]] && running "$pid" \
+    && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *" kafka.Kafka "* ]]
 }
 
 abs_dir() { mkdir -p "$1" && (cd "$1" && pwd); }
@@ -222,10 +236,11 @@ launch() {  # DIR -> sets BROKER_PID
   if [[ -n "${KAFKA_WATCH_PID:-}" ]]; then
     # Watchdog: $1 = watched pid, $2 = broker pid, $3 = TERM->KILL grace seconds.
     # shellcheck disable=SC2016  # expanded by the inner bash
-    nohup bash -c 'while kill -0 "$1" 2>/dev/null && kill -0 "$2" 2>/dev/null; do sleep 1; done
-      kill -0 "$2" 2>/dev/null || exit 0
+    nohup bash -c "$(declare -f running)"'
+      while running "$1" && running "$2"; do sleep 1; done
+      running "$2" || exit 0
       kill -TERM "$2" 2>/dev/null
-      for ((i = 0; i < $3 * 10; i++)); do kill -0 "$2" 2>/dev/null || exit 0; sleep 0.1; done
+      for ((i = 0; i < $3 * 10; i++)); do running "$2" || exit 0; sleep 0.1; done
       kill -KILL "$2" 2>/dev/null' kafka-watchdog "$KAFKA_WATCH_PID" "$BROKER_PID" "${KAFKA_STOP_TIMEOUT:-30}" \
       </dev/null >/dev/null 2>&1 &
     echo $! >"$dir/watchdog.pid"
@@ -244,7 +259,7 @@ cmd_start() {
   tool_init
   local timeout="${KAFKA_START_TIMEOUT:-90}"
   local deadline; deadline=$(awk -v t="$t0" -v d="$timeout" 'BEGIN{printf "%d", t+d}')
-  local attempt port cport restart=0
+  local attempt port cport cid restart=0
   if [[ -f "$dir/data/meta.properties" && -f "$dir/server.properties" ]]; then
     restart=1  # formatted before: keep data, ports and config
   fi
@@ -266,16 +281,20 @@ cmd_start() {
     fi
     [[ -s "$dir/kafka.log" ]] && mv -f "$dir/kafka.log" "$dir/kafka.log.1"
     : >"$dir/probe.log"
+    cid=$(sed -n 's/^cluster.id=//p' "$dir/data/meta.properties")
+    [[ -n "$cid" ]] || die "no cluster.id in $dir/data/meta.properties"
     launch "$dir"
-    local bootstrap="127.0.0.1:$port" state=wait
+    local bootstrap="127.0.0.1:$port" state=wait got
     while :; do
-      if ! kill -0 "$BROKER_PID" 2>/dev/null; then state=died; break; fi
+      if ! running "$BROKER_PID"; then state=died; break; fi
       if (( $(date +%s) >= deadline )); then state=timeout; break; fi
       # Ready = the PLAINTEXT port accepts connections (KRaft opens it only once the
-      # broker is unfenced) AND a real Kafka admin request (list topics) succeeds.
-      if port_open "$port" && timeout 20 "${TOOL[@]}" org.apache.kafka.tools.TopicCommand \
-           --bootstrap-server "$bootstrap" --list >/dev/null 2>>"$dir/probe.log"; then
-        state=ready; break
+      # broker is unfenced) AND a real Kafka request (DescribeCluster via ClusterTool)
+      # answers with OUR cluster id (so a foreign process on the port can't fool us).
+      if port_open "$port" && got=$(timeout 20 "${TOOL[@]}" org.apache.kafka.tools.ClusterTool \
+           cluster-id --bootstrap-server "$bootstrap" 2>>"$dir/probe.log"); then
+        if [[ "$got" == *"Cluster ID: $cid"* ]]; then state=ready; break; fi
+        echo "probe: $bootstrap answered '$got', want cluster id $cid" >>"$dir/probe.log"
       fi
       sleep 0.2
     done
@@ -309,16 +328,16 @@ cmd_stop() {
     local t0 i n; t0=$(now)
     kill -TERM "$pid" 2>/dev/null || true
     n=$(( ${KAFKA_STOP_TIMEOUT:-30} * 10 ))
-    for ((i = 0; i < n; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-    if kill -0 "$pid" 2>/dev/null; then
+    for ((i = 0; i < n; i++)); do running "$pid" || break; sleep 0.1; done
+    if running "$pid"; then
       log "broker pid $pid ignored TERM for ${KAFKA_STOP_TIMEOUT:-30}s; sending KILL"
       kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.1; done
     fi
     log "broker pid $pid stopped in $(elapsed "$t0")s"
   fi
-  if [[ -n "$w" ]] && kill -0 "$w" 2>/dev/null \
-     && tr '\0' ' ' <"/proc/$w/cmdline" 2>/dev/null | grep -q 'kafka-watchdog'; then
+  if [[ -n "$w" ]] && running "$w" \
+     && [[ "$(tr '\0' ' ' <"/proc/$w/cmdline" 2>/dev/null)" == *" kafka-watchdog "* ]]; then
     kill "$w" 2>/dev/null || true
   fi
   rm -f "$dir/kafka.pid" "$dir/watchdog.pid"

@@ -1,0 +1,164 @@
+package gateway
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+)
+
+// Config configures the gateway. Zero fields take the documented defaults
+// (see Defaults).
+type Config struct {
+	Listen string // address of the HTTP listener
+	Topic  string // Kafka topic for accepted events
+
+	// Keys maps each write key to the game it authenticates.
+	Keys map[string]string
+
+	MaxBodyBytes         int64         // compressed request body
+	MaxDecompressedBytes int64         // body after gzip; a gzip bomb stops here
+	MaxEvents            int           // events per batch
+	MaxEventBytes        int           // one encoded event
+	MaxDepth             int           // JSON nesting of one event
+	MaxPast              time.Duration // oldest client_time accepted, relative to now
+	MaxFuture            time.Duration // newest client_time accepted, relative to now
+
+	RateLimit float64 // events per second per key; 0 disables
+	RateBurst int     // events a key may send at once above the rate
+
+	MaxPendingEvents int           // events accepted but not yet acknowledged by Kafka, across requests
+	ProduceTimeout   time.Duration // how long a request waits for Kafka's acks before 503
+	RetryAfter       time.Duration // Retry-After sent with 503
+}
+
+// Defaults returns the documented defaults.
+func Defaults() Config {
+	return Config{
+		Listen:               ":8080",
+		MaxBodyBytes:         1 << 20,  // 1 MiB
+		MaxDecompressedBytes: 8 << 20,  // 8 MiB
+		MaxEvents:            1000,     //
+		MaxEventBytes:        32 << 10, // 32 KiB
+		MaxDepth:             16,
+		MaxPast:              72 * time.Hour,
+		MaxFuture:            10 * time.Minute,
+		RateLimit:            50000,
+		RateBurst:            100000,
+		MaxPendingEvents:     200000,
+		ProduceTimeout:       10 * time.Second,
+		RetryAfter:           time.Second,
+	}
+}
+
+// EnsureDefaults fills zero fields from Defaults.
+func (c *Config) EnsureDefaults() {
+	d := Defaults()
+	if c.Listen == "" {
+		c.Listen = d.Listen
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = d.MaxBodyBytes
+	}
+	if c.MaxDecompressedBytes == 0 {
+		c.MaxDecompressedBytes = d.MaxDecompressedBytes
+	}
+	if c.MaxEvents == 0 {
+		c.MaxEvents = d.MaxEvents
+	}
+	if c.MaxEventBytes == 0 {
+		c.MaxEventBytes = d.MaxEventBytes
+	}
+	if c.MaxDepth == 0 {
+		c.MaxDepth = d.MaxDepth
+	}
+	if c.MaxPast == 0 {
+		c.MaxPast = d.MaxPast
+	}
+	if c.MaxFuture == 0 {
+		c.MaxFuture = d.MaxFuture
+	}
+	if c.MaxPendingEvents == 0 {
+		c.MaxPendingEvents = d.MaxPendingEvents
+	}
+	if c.ProduceTimeout == 0 {
+		c.ProduceTimeout = d.ProduceTimeout
+	}
+	if c.RetryAfter == 0 {
+		c.RetryAfter = d.RetryAfter
+	}
+}
+
+// Validate reports the first problem with c.
+func (c *Config) Validate() error {
+	switch {
+	case c.Topic == "":
+		return errors.New("gateway: no topic")
+	case len(c.Keys) == 0:
+		return errors.New("gateway: no API keys: set GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file")
+	case c.MaxDecompressedBytes < c.MaxBodyBytes:
+		return fmt.Errorf("gateway: --max-decompressed-bytes (%d) is below --max-body-bytes (%d)", c.MaxDecompressedBytes, c.MaxBodyBytes)
+	case c.MaxEvents < 1 || c.MaxEventBytes < 1 || c.MaxDepth < 1:
+		return errors.New("gateway: event limits must be >= 1")
+	case c.RateLimit < 0:
+		return errors.New("gateway: --rate-limit must be >= 0")
+	case c.RateLimit > 0 && c.RateBurst < c.MaxEvents:
+		return fmt.Errorf("gateway: --rate-burst (%d) must be at least --max-events (%d), or a full batch could never pass", c.RateBurst, c.MaxEvents)
+	case c.MaxPendingEvents < c.MaxEvents:
+		return fmt.Errorf("gateway: --max-pending-events (%d) must be at least --max-events (%d)", c.MaxPendingEvents, c.MaxEvents)
+	}
+	for k, g := range c.Keys {
+		if k == "" || g == "" {
+			return errors.New("gateway: an API key or its game id is empty")
+		}
+	}
+	return nil
+}
+
+func (c *Config) limits() event.Limits {
+	return event.Limits{MaxEvents: c.MaxEvents, MaxEventBytes: c.MaxEventBytes, MaxDepth: c.MaxDepth}
+}
+
+// ParseKeys reads `key=game_id` pairs separated by commas or newlines; blank
+// lines and lines starting with # are skipped. It is the format of
+// GAMEPULSE_API_KEYS and of the keys file.
+func ParseKeys(r io.Reader) (map[string]string, error) {
+	keys := map[string]string{}
+	sc := bufio.NewScanner(r)
+	line := 0
+	for sc.Scan() {
+		line++
+		text := strings.TrimSpace(sc.Text())
+		if text == "" || strings.HasPrefix(text, "#") {
+			continue
+		}
+		for _, pair := range strings.Split(text, ",") {
+			pair = strings.TrimSpace(pair)
+			if pair == "" {
+				continue
+			}
+			k, g, ok := strings.Cut(pair, "=")
+			k, g = strings.TrimSpace(k), strings.TrimSpace(g)
+			if !ok || k == "" || g == "" {
+				return nil, fmt.Errorf("api keys line %d: want key=game_id, got %q", line, redact(pair))
+			}
+			if _, dup := keys[k]; dup {
+				return nil, fmt.Errorf("api keys line %d: key %s listed twice", line, redact(k))
+			}
+			keys[k] = g
+		}
+	}
+	return keys, sc.Err()
+}
+
+// redact keeps a key out of logs and errors.
+func redact(s string) string {
+	if len(s) <= 4 {
+		return "****"
+	}
+	return s[:2] + "…" + s[len(s)-2:]
+}

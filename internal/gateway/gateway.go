@@ -1,0 +1,503 @@
+package gateway
+
+import (
+	"bytes"
+	"compress/gzip"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math"
+	"mime"
+	"net"
+	"net/http"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/semaphore"
+	"golang.org/x/time/rate"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+)
+
+// Gateway serves POST /v1/events, /healthz and /readyz.
+type Gateway struct {
+	cfg      Config
+	cl       *kgo.Client
+	log      *slog.Logger
+	m        *metrics
+	keys     *keyring
+	limiters []*rate.Limiter // by key index; nil when rate limiting is off
+	pending  *semaphore.Weighted
+	kafkaOK  atomic.Bool
+	kick     chan struct{} // wakes the Kafka probe
+	now      func() time.Time
+
+	bufs sync.Pool // *bytes.Buffer for bodies
+	gzrs sync.Pool // *gzip.Reader
+}
+
+// New returns a gateway producing to cl. The client should be built with
+// kafka.ProducerOpts and MaxBufferedRecords of at least cfg.MaxPendingEvents.
+func New(cfg Config, cl *kgo.Client, reg prometheus.Registerer, log *slog.Logger) (*Gateway, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	g := &Gateway{
+		cfg:     cfg,
+		cl:      cl,
+		log:     log,
+		m:       newMetrics(reg),
+		keys:    newKeyring(cfg.Keys),
+		pending: semaphore.NewWeighted(int64(cfg.MaxPendingEvents)),
+		kick:    make(chan struct{}, 1),
+		now:     time.Now,
+	}
+	if cfg.RateLimit > 0 {
+		for range g.keys.games {
+			g.limiters = append(g.limiters, rate.NewLimiter(rate.Limit(cfg.RateLimit), cfg.RateBurst))
+		}
+	}
+	g.kafkaOK.Store(true)
+	g.m.kafkaUp.Set(1)
+	return g, nil
+}
+
+// Handler returns the gateway's routes. The caller may mount more (such as
+// /metrics) on the same mux.
+func (g *Gateway) Handler() *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /v1/events", g.serveEvents)
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		io.WriteString(w, "ok\n")
+	})
+	mux.HandleFunc("GET /readyz", g.serveReady)
+	return mux
+}
+
+// Run watches Kafka's health until ctx is done. The HTTP server is run by the
+// caller (see Serve).
+func (g *Gateway) Run(ctx context.Context) error {
+	t := time.NewTicker(500 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-g.kick:
+		case <-t.C:
+		}
+		if g.kafkaOK.Load() {
+			continue
+		}
+		pctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+		err := g.cl.Ping(pctx)
+		cancel()
+		if err == nil {
+			g.log.Info("kafka reachable again; accepting events")
+			g.setKafka(true)
+		}
+	}
+}
+
+func (g *Gateway) setKafka(ok bool) {
+	if g.kafkaOK.Swap(ok) == ok {
+		return
+	}
+	if ok {
+		g.m.kafkaUp.Set(1)
+		return
+	}
+	g.m.kafkaUp.Set(0)
+	select {
+	case g.kick <- struct{}{}:
+	default:
+	}
+}
+
+// Serve runs handler on ln until ctx is done, then stops accepting, lets
+// in-flight requests finish (up to grace) and flushes the producer.
+func Serve(ctx context.Context, ln net.Listener, handler http.Handler, produceTimeout, grace time.Duration, cl *kgo.Client, log *slog.Logger) error {
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      produceTimeout + 15*time.Second,
+		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	if log != nil {
+		log.Info("shutting down: no new requests; finishing those in flight", "grace", grace)
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if cl != nil {
+		if ferr := cl.Flush(sctx); ferr != nil && err == nil {
+			err = fmt.Errorf("flush producer: %w", ferr)
+		}
+	}
+	<-errc
+	return err
+}
+
+func (g *Gateway) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := g.cl.Ping(ctx); err != nil {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "kafka unreachable: "+err.Error(), 0)
+		return
+	}
+	if !g.kafkaOK.Load() {
+		writeError(w, http.StatusServiceUnavailable, "unavailable", "kafka reachable but the last produce failed; waiting for the probe", 0)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	io.WriteString(w, "ready\n")
+}
+
+// httpError is a whole-request refusal.
+type httpError struct {
+	status     int
+	code       string
+	reason     string
+	retryAfter time.Duration
+}
+
+func (g *Gateway) serveEvents(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	g.m.inFlight.Inc()
+	status := g.ingest(w, r)
+	g.m.inFlight.Dec()
+	code := strconv.Itoa(status)
+	g.m.requests.WithLabelValues(code).Inc()
+	g.m.requestLatency.WithLabelValues(code).Observe(time.Since(start).Seconds())
+}
+
+// ingest handles one batch and returns the HTTP status it wrote.
+func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
+	idx, ok := g.keys.lookup(requestKey(r))
+	if !ok {
+		reason := "missing API key: send Authorization: Bearer KEY or X-API-Key: KEY"
+		if requestKey(r) != "" {
+			reason = "unknown API key"
+		}
+		return writeError(w, http.StatusUnauthorized, "unauthorized", reason, 0)
+	}
+	game := g.keys.games[idx]
+
+	format, herr := requestFormat(r)
+	if herr != nil {
+		return writeError(w, herr.status, herr.code, herr.reason, 0)
+	}
+	var lim *rate.Limiter
+	if g.limiters != nil {
+		lim = g.limiters[idx]
+		if lim.Tokens() < 1 { // refuse before reading the body
+			return g.rateLimited(w, lim, 1)
+		}
+	}
+	if !g.kafkaOK.Load() {
+		return writeError(w, http.StatusServiceUnavailable, "unavailable", "kafka unavailable; retry later", g.cfg.RetryAfter)
+	}
+
+	body, release, herr := g.readBody(r)
+	defer release()
+	if herr != nil {
+		return writeError(w, herr.status, herr.code, herr.reason, 0)
+	}
+	g.m.bytes.Add(float64(r.ContentLength))
+
+	items, err := event.DecodeBatch(format, body, g.cfg.limits())
+	if err != nil {
+		var be *event.BatchError
+		if errors.As(err, &be) && be.Code == event.BatchTooMany {
+			return writeError(w, http.StatusRequestEntityTooLarge, be.Code, be.Reason, 0)
+		}
+		return writeError(w, http.StatusBadRequest, event.BatchMalformed, err.Error(), 0)
+	}
+	if lim != nil && len(items) > 0 {
+		if status := g.reserve(w, lim, len(items)); status != 0 {
+			return status
+		}
+	}
+
+	now := g.now()
+	rules := event.Rules{Now: now, MaxPast: g.cfg.MaxPast, MaxFuture: g.cfg.MaxFuture, MaxDepth: g.cfg.MaxDepth}
+	received := timestamppb.New(now)
+	var rejected []RejectedEvent
+	recs := make([]kgo.Record, 0, len(items))
+	arena := make([]byte, 0, len(body)+len(items)*48)
+	for i := range items {
+		it := &items[i]
+		if it.Rejection == nil {
+			it.Rejection = event.Validate(it.Event, rules)
+		}
+		if it.Rejection != nil {
+			rejected = append(rejected, RejectedEvent{Index: i, Code: it.Rejection.Code, Reason: it.Rejection.Reason})
+			g.m.rejected.WithLabelValues(it.Rejection.Code).Inc()
+			continue
+		}
+		ev := it.Event
+		ev.GameId = game
+		ev.ReceivedAt = received
+		if ev.SchemaVersion == 0 {
+			ev.SchemaVersion = event.SchemaVersion
+		}
+		off := len(arena)
+		arena, err = proto.MarshalOptions{}.MarshalAppend(arena, ev)
+		if err != nil { // cannot happen for a decoded, validated event; refuse it rather than lose it silently
+			rejected = append(rejected, RejectedEvent{Index: i, Code: event.CodeMalformed, Reason: "cannot encode event: " + err.Error()})
+			continue
+		}
+		recs = append(recs, kgo.Record{Topic: g.cfg.Topic, Key: []byte(ev.PlayerId), Value: arena[off:len(arena):len(arena)]})
+	}
+
+	if len(recs) > 0 {
+		if herr := g.produce(r.Context(), recs); herr != nil {
+			return writeError(w, herr.status, herr.code, herr.reason, herr.retryAfter)
+		}
+		g.m.accepted.WithLabelValues(game).Add(float64(len(recs)))
+	}
+	status := http.StatusOK
+	if len(recs) == 0 && len(rejected) > 0 {
+		status = http.StatusBadRequest
+	}
+	writeResult(w, status, len(recs), rejected)
+	return status
+}
+
+// produce hands recs to Kafka and waits until every one is acknowledged.
+func (g *Gateway) produce(ctx context.Context, recs []kgo.Record) *httpError {
+	n := int64(len(recs))
+	if !g.pending.TryAcquire(n) {
+		return &httpError{status: http.StatusServiceUnavailable, code: "overloaded",
+			reason: "too many events waiting for Kafka; retry later", retryAfter: g.cfg.RetryAfter}
+	}
+	g.m.pending.Add(float64(n))
+	start := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, g.cfg.ProduceTimeout)
+	defer cancel()
+
+	var (
+		left     = n
+		done     = make(chan struct{})
+		errMu    sync.Mutex
+		firstErr error
+	)
+	promise := func(_ *kgo.Record, err error) {
+		if err != nil {
+			errMu.Lock()
+			if firstErr == nil {
+				firstErr = err
+			}
+			errMu.Unlock()
+		}
+		g.pending.Release(1)
+		g.m.pending.Dec()
+		if atomic.AddInt64(&left, -1) == 0 {
+			close(done)
+		}
+	}
+	for i := range recs {
+		g.cl.Produce(pctx, &recs[i], promise)
+	}
+	select {
+	case <-done:
+	case <-pctx.Done():
+		// Not acknowledged in time. The records stay with the client, which
+		// may still store them (an idempotent producer retries what may be in
+		// flight) and then releases their budget; the arena they point into
+		// is not reused. The client's retry can thus duplicate events, and
+		// downstream deduplicates by event_id.
+		g.m.produceLatency.Observe(time.Since(start).Seconds())
+		if ctx.Err() != nil {
+			return &httpError{status: 499, code: "canceled", reason: "client went away"}
+		}
+		g.log.Warn("kafka did not acknowledge in time; answering 503 until it is back", "timeout", g.cfg.ProduceTimeout, "events", n)
+		g.setKafka(false)
+		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
+			reason: fmt.Sprintf("kafka did not acknowledge the batch within %s; nothing in it is guaranteed stored, retry it", g.cfg.ProduceTimeout),
+			retryAfter: g.cfg.RetryAfter}
+	}
+	g.m.produceLatency.Observe(time.Since(start).Seconds())
+	errMu.Lock()
+	err := firstErr
+	errMu.Unlock()
+	if err != nil {
+		g.log.Warn("produce failed; answering 503 until kafka is back", "err", err, "events", n)
+		g.setKafka(false)
+		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
+			reason: "kafka did not acknowledge the batch: " + err.Error() + "; nothing in it is guaranteed stored, retry it",
+			retryAfter: g.cfg.RetryAfter}
+	}
+	return nil
+}
+
+func (g *Gateway) reserve(w http.ResponseWriter, lim *rate.Limiter, n int) int {
+	now := time.Now()
+	res := lim.ReserveN(now, n)
+	if !res.OK() {
+		return g.rateLimited(w, lim, n)
+	}
+	if d := res.DelayFrom(now); d > 0 {
+		res.CancelAt(now)
+		return g.rateLimited(w, lim, n)
+	}
+	return 0
+}
+
+func (g *Gateway) rateLimited(w http.ResponseWriter, lim *rate.Limiter, n int) int {
+	g.m.rateLimited.Inc()
+	need := float64(n) - lim.Tokens()
+	wait := time.Duration(math.Ceil(need/float64(lim.Limit())*1000)) * time.Millisecond
+	return writeError(w, http.StatusTooManyRequests, "rate_limited",
+		fmt.Sprintf("rate limit of %.0f events/s for this key exceeded", float64(lim.Limit())), wait)
+}
+
+func requestFormat(r *http.Request) (event.Format, *httpError) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if ct == "" || err != nil {
+		return 0, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+			reason: "Content-Type must be application/json, application/x-ndjson or application/x-protobuf"}
+	}
+	switch mt {
+	case "application/json":
+		return event.FormatJSON, nil
+	case "application/x-ndjson", "application/ndjson", "application/jsonl", "application/x-jsonlines":
+		return event.FormatNDJSON, nil
+	case "application/x-protobuf", "application/protobuf", "application/vnd.google.protobuf", "application/octet-stream":
+		return event.FormatProtobuf, nil
+	}
+	return 0, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type",
+		reason: fmt.Sprintf("Content-Type %q is not supported: use application/json, application/x-ndjson or application/x-protobuf", mt)}
+}
+
+// readBody reads the request body within the size limits, inflating gzip.
+// release returns its buffers to the pool.
+func (g *Gateway) readBody(r *http.Request) (body []byte, release func(), herr *httpError) {
+	noop := func() {}
+	if r.ContentLength > g.cfg.MaxBodyBytes {
+		return nil, noop, tooLarge(fmt.Sprintf("body is %d bytes; the limit is %d", r.ContentLength, g.cfg.MaxBodyBytes))
+	}
+	buf := g.getBuf()
+	release = func() { g.putBuf(buf) }
+	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBodyBytes))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, release, tooLarge(fmt.Sprintf("body exceeds the limit of %d bytes", g.cfg.MaxBodyBytes))
+		}
+		return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_body", reason: "reading body: " + err.Error()}
+	}
+	switch enc := r.Header.Get("Content-Encoding"); enc {
+	case "", "identity":
+		return buf.Bytes(), release, nil
+	case "gzip", "x-gzip":
+		zr, _ := g.gzrs.Get().(*gzip.Reader)
+		var err error
+		if zr == nil {
+			zr, err = gzip.NewReader(bytes.NewReader(buf.Bytes()))
+		} else {
+			err = zr.Reset(bytes.NewReader(buf.Bytes()))
+		}
+		if err != nil {
+			return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
+		}
+		out := g.getBuf()
+		release = func() { g.putBuf(buf); g.putBuf(out); g.gzrs.Put(zr) }
+		n, err := out.ReadFrom(io.LimitReader(zr, g.cfg.MaxDecompressedBytes+1))
+		if err != nil {
+			return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
+		}
+		if n > g.cfg.MaxDecompressedBytes {
+			return nil, release, tooLarge(fmt.Sprintf("body inflates beyond the limit of %d bytes", g.cfg.MaxDecompressedBytes))
+		}
+		return out.Bytes(), release, nil
+	default:
+		return nil, release, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_encoding",
+			reason: fmt.Sprintf("Content-Encoding %q is not supported: use gzip or none", enc)}
+	}
+}
+
+func tooLarge(reason string) *httpError {
+	return &httpError{status: http.StatusRequestEntityTooLarge, code: "body_too_large", reason: reason}
+}
+
+func (g *Gateway) getBuf() *bytes.Buffer {
+	if b, ok := g.bufs.Get().(*bytes.Buffer); ok {
+		b.Reset()
+		return b
+	}
+	return new(bytes.Buffer)
+}
+
+func (g *Gateway) putBuf(b *bytes.Buffer) {
+	if b.Cap() <= int(g.cfg.MaxDecompressedBytes) {
+		g.bufs.Put(b)
+	}
+}
+
+// RejectedEvent names one refused event of a batch by its 0-based index.
+type RejectedEvent struct {
+	Index  int    `json:"index"`
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+// Result is the body of every answer to POST /v1/events that got as far as
+// looking at the events.
+type Result struct {
+	Accepted int         `json:"accepted"`
+	Rejected []RejectedEvent `json:"rejected"`
+}
+
+func writeResult(w http.ResponseWriter, status, accepted int, rejected []RejectedEvent) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	if len(rejected) == 0 {
+		b := make([]byte, 0, 40)
+		b = append(b, `{"accepted":`...)
+		b = strconv.AppendInt(b, int64(accepted), 10)
+		b = append(b, `,"rejected":[]}`...)
+		b = append(b, '\n')
+		w.Write(b)
+		return
+	}
+	json.NewEncoder(w).Encode(Result{Accepted: accepted, Rejected: rejected})
+}
+
+// writeError answers a whole-request refusal: {"error": reason, "code": code}.
+func writeError(w http.ResponseWriter, status int, code, reason string, retryAfter time.Duration) int {
+	w.Header().Set("Content-Type", "application/json")
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(math.Ceil(retryAfter.Seconds()))))
+	}
+	w.WriteHeader(status)
+	json.NewEncoder(w).Encode(struct {
+		Error string `json:"error"`
+		Code  string `json:"code"`
+	}{reason, code})
+	return status
+}
