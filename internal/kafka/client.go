@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -83,7 +84,9 @@ func (c Config) Opts(log *slog.Logger) ([]kgo.Opt, error) {
 		opts = append(opts, kgo.ClientID(c.ClientID))
 	}
 	if log != nil {
-		opts = append(opts, kgo.WithLogger(kslog.New(log)))
+		// franz-go explains every metadata refresh at info; keep its info
+		// for --log-level debug.
+		opts = append(opts, kgo.WithLogger(kslog.New(slog.New(quieter{log.Handler()}))))
 	}
 	if c.TLS || c.TLSCAFile != "" || c.TLSCertFile != "" {
 		tc, err := c.tlsConfig()
@@ -143,3 +146,24 @@ func ProducerOpts(maxBufferedRecords int) []kgo.Opt {
 	}
 	return opts
 }
+
+// quieter lowers a handler's records by one step (info becomes debug, warn
+// stays warn), for chatty libraries.
+type quieter struct{ h slog.Handler }
+
+func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
+	if l == slog.LevelInfo {
+		l = slog.LevelDebug
+	}
+	return q.h.Enabled(ctx, l)
+}
+
+func (q quieter) Handle(ctx context.Context, r slog.Record) error {
+	if r.Level == slog.LevelInfo {
+		r.Level = slog.LevelDebug
+	}
+	return q.h.Handle(ctx, r)
+}
+
+func (q quieter) WithAttrs(as []slog.Attr) slog.Handler { return quieter{q.h.WithAttrs(as)} }
+func (q quieter) WithGroup(n string) slog.Handler       { return quieter{q.h.WithGroup(n)} }

@@ -1,0 +1,25 @@
+# gamepulse: the two commands of the README are `go run ./cmd/gamepulse demo`
+# and `make test`.
+.PHONY: test unit lint bench generate build demo
+
+test: ## the whole suite: static checks, unit, fuzz, real Kafka integration
+	bash scripts/test.sh
+
+unit: ## unit tests only (no external services)
+	go test -race -shuffle=on ./...
+
+lint:
+	gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')
+	go vet ./...
+
+generate: ## regenerate Go code from proto/
+	go run ./cmd/protogen
+
+build:
+	go build -o bin/gamepulse ./cmd/gamepulse
+
+demo:
+	go run ./cmd/gamepulse demo
+
+bench: ## see docs/benchmarks.md
+	bash scripts/bench.sh

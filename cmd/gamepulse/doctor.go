@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+
+	"github.com/gamepulse/gamepulse/internal/kafka"
+)
+
+func doctorCommand() command {
+	c := command{
+		name:    "doctor",
+		summary: "check a Kafka cluster against what the pipeline needs",
+		usage: `Usage: gamepulse doctor --brokers ADDRS [--format text|json]
+
+Checks the cluster and says in plain words what to change: enough brokers for
+the replication factor, min.insync.replicas, unclean leader election off,
+transaction support (needed for exactly-once processing), and the pipeline's
+topics with their partition counts. It changes nothing. Exit status 1 when a
+check fails, 0 otherwise (warnings included).
+
+Example:
+  gamepulse doctor --brokers kafka-1:9092,kafka-2:9092 --replication 3`,
+	}
+	c.run = func(ctx context.Context, env *Env, args []string) error {
+		fs := newFlagSet(env, c)
+		lf := addLogFlags(fs)
+		kf := addKafkaFlags(fs, "127.0.0.1:9092")
+		tf := addTopicFlags(fs)
+		format := fs.String("format", "text", "output: text or json")
+		timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")
+		if err := resolve(fs, env, args); err != nil {
+			return err
+		}
+		log, err := lf.logger(env.Stderr)
+		if err != nil {
+			return err
+		}
+		topics, err := tf.topics()
+		if err != nil {
+			return err
+		}
+		cl, err := newKafkaClient(kf.config("gamepulse-doctor"), nil, log)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		findings := kafka.Doctor(ctx, kadm.NewClient(cl), topics)
+		failed := false
+		for _, f := range findings {
+			failed = failed || f.Status == kafka.Fail
+		}
+		switch *format {
+		case "json":
+			enc := json.NewEncoder(env.Stdout)
+			enc.SetIndent("", "  ")
+			if err := enc.Encode(findings); err != nil {
+				return err
+			}
+		default:
+			for _, f := range findings {
+				fmt.Fprintf(env.Stdout, "[%-4s] %s: %s\n", f.Status, f.Check, f.Detail)
+				if f.Fix != "" {
+					fmt.Fprintf(env.Stdout, "       fix: %s\n", f.Fix)
+				}
+			}
+		}
+		if failed {
+			return errors.New("doctor: the cluster is not ready for gamepulse (see the failed checks above)")
+		}
+		return nil
+	}
+	return c
+}

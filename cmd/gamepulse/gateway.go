@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gamepulse/gamepulse/internal/gateway"
+	"github.com/gamepulse/gamepulse/internal/kafka"
+)
+
+func gatewayCommand() command {
+	c := command{
+		name:    "gateway",
+		summary: "HTTP ingest gateway: authenticate, validate, store in Kafka",
+		usage: `Usage: gamepulse gateway --listen ADDR --brokers ADDRS [flags]
+
+Serves POST /v1/events (a JSON array, NDJSON or a Protobuf EventBatch,
+optionally gzip-encoded), GET /healthz, GET /readyz and GET /metrics.
+
+Each game authenticates with its write key (Authorization: Bearer KEY or
+X-API-Key: KEY); keys come from GAMEPULSE_API_KEYS ("key1=game1,key2=game2")
+or from --api-keys-file (one key=game_id per line). The game of an event is
+the key's game, whatever the payload says.
+
+Every event of a batch is validated on its own; the answer lists the refused
+ones with their reason: {"accepted": N, "rejected": [{"index": I, "code": C,
+"reason": R}]}. A 2xx means Kafka acknowledged every accepted event (acks=all,
+idempotent producer). When Kafka is slow or down the gateway answers 503 with
+Retry-After and never buffers without bound.
+
+Example:
+  GAMEPULSE_API_KEYS=demo-key=space-raiders gamepulse gateway --listen :8080 --brokers 127.0.0.1:9092`,
+	}
+	c.run = func(ctx context.Context, env *Env, args []string) error {
+		fs := newFlagSet(env, c)
+		lf := addLogFlags(fs)
+		kf := addKafkaFlags(fs, "127.0.0.1:9092")
+		tf := addTopicFlags(fs)
+		gf := addGatewayFlags(fs)
+		if err := resolve(fs, env, args); err != nil {
+			return err
+		}
+		log, err := lf.logger(env.Stderr)
+		if err != nil {
+			return err
+		}
+		topics, err := tf.topics()
+		if err != nil {
+			return err
+		}
+		cfg, err := gf.config(topics.Raw)
+		if err != nil {
+			return err
+		}
+		reg := newRegistry()
+		g, gctx := errgroup.WithContext(ctx)
+		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, reg, log)
+		if err != nil {
+			return err
+		}
+		log.Info("gateway listening", "addr", gw.Addr, "topic", topics.Raw, "games", len(cfg.Keys))
+		return g.Wait()
+	}
+	return c
+}
+
+type gatewayFlags struct {
+	cfg      gateway.Config
+	keys     string
+	keysFile string
+	grace    time.Duration
+}
+
+func addGatewayFlags(fs *flag.FlagSet) *gatewayFlags {
+	d := gateway.Defaults()
+	f := &gatewayFlags{cfg: d}
+	c := &f.cfg
+	fs.StringVar(&c.Listen, "listen", d.Listen, "HTTP listen address")
+	fs.StringVar(&f.keys, "api-keys", "", "write keys as key=game_id pairs, comma-separated (prefer the environment variable to a flag)")
+	fs.StringVar(&f.keysFile, "api-keys-file", "", "file of write keys, one key=game_id per line (# comments)")
+	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest request body as sent (413 past it)")
+	fs.Int64Var(&c.MaxDecompressedBytes, "max-decompressed-bytes", d.MaxDecompressedBytes, "largest body after gzip; inflating stops here (413)")
+	fs.IntVar(&c.MaxEvents, "max-events", d.MaxEvents, "most events in one batch (413 past it)")
+	fs.IntVar(&c.MaxEventBytes, "max-event-bytes", d.MaxEventBytes, "largest single encoded event (that event is rejected)")
+	fs.IntVar(&c.MaxDepth, "max-depth", d.MaxDepth, "deepest JSON nesting of one event (that event is rejected)")
+	fs.DurationVar(&c.MaxPast, "max-past", d.MaxPast, "oldest client_time accepted, before now (clock-skew window)")
+	fs.DurationVar(&c.MaxFuture, "max-future", d.MaxFuture, "newest client_time accepted, after now (clock-skew window)")
+	fs.Float64Var(&c.RateLimit, "rate-limit", d.RateLimit, "events per second per write key; 0 turns the limit off (429 past it)")
+	fs.IntVar(&c.RateBurst, "rate-burst", d.RateBurst, "events a key may send at once above its rate")
+	fs.IntVar(&c.MaxPendingEvents, "max-pending-events", d.MaxPendingEvents, "events waiting for Kafka's acks, across requests; past it 503 (bounds memory)")
+	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", d.ProduceTimeout, "how long a request waits for Kafka's acks before 503")
+	fs.DurationVar(&c.RetryAfter, "retry-after", d.RetryAfter, "Retry-After sent with 503")
+	fs.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	return f
+}
+
+func (f *gatewayFlags) config(topic string) (gateway.Config, error) {
+	cfg := f.cfg
+	cfg.Topic = topic
+	keys, err := gateway.ParseKeys(strings.NewReader(f.keys))
+	if err != nil {
+		return cfg, fmt.Errorf("--api-keys: %w", err)
+	}
+	if f.keysFile != "" {
+		file, err := os.Open(f.keysFile)
+		if err != nil {
+			return cfg, fmt.Errorf("--api-keys-file: %w", err)
+		}
+		more, err := gateway.ParseKeys(file)
+		file.Close()
+		if err != nil {
+			return cfg, fmt.Errorf("--api-keys-file %s: %w", f.keysFile, err)
+		}
+		for k, g := range more {
+			keys[k] = g
+		}
+	}
+	cfg.Keys = keys
+	cfg.EnsureDefaults()
+	return cfg, cfg.Validate()
+}
+
+// runningGateway is a started gateway.
+type runningGateway struct {
+	Addr string
+	GW   *gateway.Gateway
+}
+
+// startGateway connects to Kafka, ensures the topics, and runs the gateway in
+// g until ctx is done.
+func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc kafka.Config, topics kafka.Topics,
+	grace time.Duration, reg *prometheus.Registry, log *slog.Logger) (*runningGateway, error) {
+	log = log.With("component", "gateway")
+	cl, err := newKafkaClient(kc, reg, log,
+		append(kafka.ProducerOpts(cfg.MaxPendingEvents+cfg.MaxEvents), kgo.DefaultProduceTopic(cfg.Topic))...)
+	if err != nil {
+		return nil, err
+	}
+	if err := ensureTopics(ctx, cl, topics.Specs(), log); err != nil {
+		cl.Close()
+		return nil, err
+	}
+	gw, err := gateway.New(cfg, cl, reg, log)
+	if err != nil {
+		cl.Close()
+		return nil, err
+	}
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		cl.Close()
+		return nil, fmt.Errorf("gateway: listen: %w", err)
+	}
+	mux := gw.Handler()
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	g.Go(func() error { return gw.Run(ctx) })
+	g.Go(func() error {
+		defer cl.Close()
+		err := gateway.Serve(ctx, ln, mux, cfg.ProduceTimeout, grace, cl, log)
+		log.Info("gateway stopped")
+		return err
+	})
+	return &runningGateway{Addr: ln.Addr().String(), GW: gw}, nil
+}

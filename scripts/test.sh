@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# The whole test suite, as `make test` and CI run it:
+#   1. static checks (gofmt, go vet, generated code fresh)
+#   2. unit tests with -race -shuffle=on (the embedded kfake broker only)
+#   3. a short run of every fuzz target
+#   4. real Apache Kafka (KRaft, from Maven Central jars) started here, then the
+#      integration tests against it, then Kafka stopped.
+# It installs what it needs itself and caches downloads under .cache/.
+#
+# Environment: FUZZTIME (default 10s per target), SKIP_FUZZ=1, GOFLAGS as usual.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+REPO=$PWD
+export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
+FUZZTIME=${FUZZTIME:-10s}
+mkdir -p .cache artifacts
+
+step() { printf '\n=== %s (%s)\n' "$*" "$(date +%T)"; }
+
+step "static checks"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go' -not -path './.cache/*') | grep -v '\.pb\.go$' || true)
+if [[ -n $unformatted ]]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+go run ./cmd/protogen -check
+
+step "unit tests"
+go test -race -shuffle=on -count=1 ./...
+
+if [[ ${SKIP_FUZZ:-} != 1 ]]; then
+  step "fuzz (${FUZZTIME} per target)"
+  for pkg in $(go list ./...); do
+    dir=$(go list -f '{{.Dir}}' "$pkg")
+    for target in $(grep -ho '^func Fuzz[A-Za-z0-9_]*' "$dir"/*_test.go 2>/dev/null | sed 's/^func //' | sort -u); do
+      echo "--- $target ($pkg)"
+      go test "$pkg" -run '^$' -fuzz "^${target}\$" -fuzztime "$FUZZTIME"
+    done
+  done
+fi
+
+step "real Apache Kafka"
+KDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-kafka.XXXXXX")
+cleanup() {
+  scripts/kafka.sh stop "$KDIR" >/dev/null 2>&1 || true
+  cp "$KDIR/kafka.log" artifacts/kafka.log 2>/dev/null || true
+  rm -rf "$KDIR"
+}
+trap cleanup EXIT
+BOOTSTRAP=$(KAFKA_WATCH_PID=$$ scripts/kafka.sh start "$KDIR")
+echo "Kafka at $BOOTSTRAP"
+
+step "integration tests against real Kafka"
+GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
+  go test -tags integration -race -count=1 -v ./internal/integration/... 2>&1 | tee artifacts/integration.log
+
+step "all tests passed"
