@@ -43,8 +43,8 @@ Example:
 		fs := newFlagSet(env, c)
 		lf := addLogFlags(fs)
 		tf := addTopicFlags(fs)
-		gf := addGatewayFlags(fs)
-		sf := addSimulateFlags(fs)
+		gf := addGatewayFlags(fs, false)
+		sf := addSimulateFlags(fs, false)
 		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"

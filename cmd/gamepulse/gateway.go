@@ -46,7 +46,7 @@ Example:
 		lf := addLogFlags(fs)
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
 		tf := addTopicFlags(fs)
-		gf := addGatewayFlags(fs)
+		gf := addGatewayFlags(fs, true)
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -81,13 +81,17 @@ type gatewayFlags struct {
 	grace    time.Duration
 }
 
-func addGatewayFlags(fs *flag.FlagSet) *gatewayFlags {
+// addGatewayFlags registers the gateway settings; with keys it also registers
+// --api-keys and --api-keys-file (the demo makes its own keys).
+func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
 	d := gateway.Defaults()
 	f := &gatewayFlags{cfg: d}
 	c := &f.cfg
 	fs.StringVar(&c.Listen, "listen", d.Listen, "HTTP listen address")
-	fs.StringVar(&f.keys, "api-keys", "", "write keys as key=game_id pairs, comma-separated (prefer the environment variable to a flag)")
-	fs.StringVar(&f.keysFile, "api-keys-file", "", "file of write keys, one key=game_id per line (# comments)")
+	if keys {
+		fs.StringVar(&f.keys, "api-keys", "", "write keys as key=game_id pairs, comma-separated (prefer the environment variable to a flag)")
+		fs.StringVar(&f.keysFile, "api-keys-file", "", "file of write keys, one key=game_id per line (# comments)")
+	}
 	fs.Int64Var(&c.MaxBodyBytes, "max-body-bytes", d.MaxBodyBytes, "largest request body as sent (413 past it)")
 	fs.Int64Var(&c.MaxDecompressedBytes, "max-decompressed-bytes", d.MaxDecompressedBytes, "largest body after gzip; inflating stops here (413)")
 	fs.IntVar(&c.MaxEvents, "max-events", d.MaxEvents, "most events in one batch (413 past it)")

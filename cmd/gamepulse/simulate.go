@@ -51,7 +51,7 @@ Examples:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlagSet(env, c)
 		lf := addLogFlags(fs)
-		sf := addSimulateFlags(fs)
+		sf := addSimulateFlags(fs, true)
 		kf := addKafkaFlags(fs, "")
 		tf := addTopicFlags(fs)
 		if err := resolve(fs, env, args); err != nil {
@@ -129,16 +129,20 @@ type simulateFlags struct {
 	duplicates, late, malformed float64
 }
 
-func addSimulateFlags(fs *flag.FlagSet) *simulateFlags {
+// addSimulateFlags registers the simulator settings; with destinations it
+// also registers --gateway, --api-key and --out (the demo sets those itself).
+func addSimulateFlags(fs *flag.FlagSet, destinations bool) *simulateFlags {
 	s := &simulateFlags{}
 	fs.Int64Var(&s.seed, "seed", 1, "random seed; the same seed and --start give the same events")
 	fs.Float64Var(&s.rate, "rate", 1000, "events per second; 0 sends as fast as the destination takes them")
 	fs.Int64Var(&s.count, "count", 0, "stop after this many events (0: no limit)")
 	fs.DurationVar(&s.duration, "duration", 0, "stop after this long (0: no limit); Ctrl-C stops too")
 	fs.StringVar(&s.start, "start", "", "simulated clock start, RFC 3339 (default: now for paced runs, now minus the run's span for unpaced --count runs)")
-	fs.StringVar(&s.gateway, "gateway", "", "gateway base URL, e.g. http://localhost:8080")
-	fs.StringVar(&s.apiKey, "api-key", "", "write key for --gateway, or key=game_id pairs to send each game with its own key")
-	fs.StringVar(&s.out, "out", "", "write NDJSON to this file, or - for stdout")
+	if destinations {
+		fs.StringVar(&s.gateway, "gateway", "", "gateway base URL, e.g. http://localhost:8080")
+		fs.StringVar(&s.apiKey, "api-key", "", "write key for --gateway, or key=game_id pairs to send each game with its own key")
+		fs.StringVar(&s.out, "out", "", "write NDJSON to this file, or - for stdout")
+	}
 	fs.StringVar(&s.format, "format", "json", "body format for --gateway: json, ndjson or protobuf")
 	fs.BoolVar(&s.gzip, "gzip", false, "gzip request bodies for --gateway")
 	fs.IntVar(&s.batch, "batch-size", 100, "events per request or produce batch")

@@ -1,0 +1,175 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+)
+
+func runMain(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	err = Main(ctx, e, args)
+	return out.String(), errb.String(), err
+}
+
+func readme(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+func TestHelpForEveryCommand(t *testing.T) {
+	for _, c := range commands() {
+		t.Run(c.name, func(t *testing.T) {
+			out, _, err := runMain(t, nil, "help", c.name)
+			if c.usage == "" || c.name == "settings" { // no flags to teach
+				return
+			}
+			if !errors.Is(err, flag.ErrHelp) {
+				t.Fatalf("want ErrHelp, got %v", err)
+			}
+			if !strings.Contains(out, "Usage: gamepulse "+c.name) || !strings.Contains(out, "GAMEPULSE_CONFIG") {
+				t.Fatalf("help does not teach:\n%s", out)
+			}
+		})
+	}
+	out, _, err := runMain(t, nil)
+	if err != nil || !strings.Contains(out, "Commands:") {
+		t.Fatalf("top-level help: %v\n%s", err, out)
+	}
+	if _, _, err := runMain(t, nil, "frobnicate"); err == nil || !strings.Contains(err.Error(), "frobnicate") {
+		t.Fatalf("unknown command: %v", err)
+	}
+}
+
+// TestREADMESettingsFresh keeps the README's configuration reference equal to
+// what the commands accept.
+func TestREADMESettingsFresh(t *testing.T) {
+	out, _, err := runMain(t, nil, "settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := readme(t)
+	begin, end := "<!-- settings:begin -->\n", "<!-- settings:end -->"
+	i, j := strings.Index(doc, begin), strings.Index(doc, end)
+	if i < 0 || j < i {
+		t.Fatal("README lacks the settings markers")
+	}
+	if got := doc[i+len(begin) : j]; got != out {
+		t.Fatalf("README settings are stale; regenerate the block between the markers with `go run ./cmd/gamepulse settings`")
+	}
+}
+
+// TestREADMEExamplesValid decodes and validates every JSON example of the
+// README with the gateway's rules.
+func TestREADMEExamplesValid(t *testing.T) {
+	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(readme(t), -1)
+	if len(blocks) < 8 {
+		t.Fatalf("found %d JSON examples, want at least 8", len(blocks))
+	}
+	types := map[string]bool{}
+	for i, b := range blocks {
+		items, err := event.DecodeBatch(event.FormatJSON, []byte(b[1]), event.Limits{MaxEvents: 10, MaxEventBytes: 32 << 10, MaxDepth: 16})
+		if err != nil || len(items) != 1 || items[0].Rejection != nil {
+			t.Fatalf("example %d does not decode: %v %+v\n%s", i, err, items, b[1])
+		}
+		ev := items[0].Event
+		rules := event.Rules{Now: ev.GetClientTime().AsTime(), MaxPast: time.Hour, MaxFuture: time.Hour, MaxDepth: 16}
+		if r := event.Validate(ev, rules); r != nil {
+			t.Fatalf("example %d is invalid: %s\n%s", i, r.Reason, b[1])
+		}
+		types[ev.EventType] = true
+	}
+	t.Logf("README examples cover %d event types", len(types))
+}
+
+func TestSimulateToFileIsDeterministic(t *testing.T) {
+	dir := t.TempDir()
+	var outs [2]string
+	for i := range outs {
+		path := filepath.Join(dir, "events"+string(rune('a'+i))+".ndjson")
+		_, stderr, err := runMain(t, nil, "simulate", "--seed", "42", "--count", "2000", "--rate", "0",
+			"--start", "2026-11-25T12:00:00Z", "--duplicates", "0.01", "--late", "0.02", "--out", path)
+		if err != nil {
+			t.Fatalf("simulate: %v\n%s", err, stderr)
+		}
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		outs[i] = string(b)
+	}
+	if outs[0] != outs[1] {
+		t.Fatal("same seed and start gave different events")
+	}
+	items, err := event.DecodeBatch(event.FormatNDJSON, []byte(outs[0]), event.Limits{MaxEvents: 10000, MaxEventBytes: 32 << 10, MaxDepth: 16})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(items) < 2000 {
+		t.Fatalf("%d events written, want at least 2000", len(items))
+	}
+	for i, it := range items {
+		if it.Rejection != nil {
+			t.Fatalf("line %d: %s", i+1, it.Rejection.Reason)
+		}
+	}
+}
+
+func TestSimulateNeedsOneDestination(t *testing.T) {
+	_, _, err := runMain(t, nil, "simulate", "--count", "1")
+	if err == nil || !strings.Contains(err.Error(), "exactly one destination") {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestDoctorOnEmbeddedBroker(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	out, _, err := runMain(t, nil, "doctor", "--brokers", strings.Join(c.ListenAddrs(), ","), "--replication", "1")
+	if err != nil {
+		t.Fatalf("doctor failed on a healthy single broker: %v\n%s", err, out)
+	}
+	for _, want := range []string{"[ok  ] connect", "[ok  ] transactions", "topic gamepulse.events.raw: does not exist yet"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("doctor output lacks %q:\n%s", want, out)
+		}
+	}
+	// Asking for more replicas than brokers fails, with a fix.
+	out, _, err = runMain(t, nil, "doctor", "--brokers", strings.Join(c.ListenAddrs(), ","), "--replication", "3")
+	if err == nil || !strings.Contains(out, "[fail] replication") || !strings.Contains(out, "fix:") {
+		t.Fatalf("want a failed replication check with a fix, got %v:\n%s", err, out)
+	}
+}
+
+func TestBadConfigNamesTheSetting(t *testing.T) {
+	_, _, err := runMain(t, map[string]string{"GAMEPULSE_MAX_EVENTS": "lots"}, "gateway")
+	if err == nil || !strings.Contains(err.Error(), "GAMEPULSE_MAX_EVENTS") {
+		t.Fatalf("got %v", err)
+	}
+	_, _, err = runMain(t, nil, "gateway", "--brokers", "127.0.0.1:1")
+	if err == nil || !strings.Contains(err.Error(), "API keys") {
+		t.Fatalf("gateway without keys: %v", err)
+	}
+}
