@@ -88,7 +88,7 @@ Example:
 		g, gctx := errgroup.WithContext(ctx)
 		runCtx, stopRun := context.WithCancel(gctx)
 		defer stopRun()
-		gw, err := startGateway(runCtx, g, cfg, kc, topics, gf.grace, reg, log)
+		gw, err := startGateway(runCtx, g, cfg, kc, topics, gf.grace, gf.pprof, reg, log)
 		if err != nil {
 			return err
 		}

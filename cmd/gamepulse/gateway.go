@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	httppprof "net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -64,7 +65,7 @@ Example:
 		}
 		reg := newRegistry()
 		g, gctx := errgroup.WithContext(ctx)
-		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, reg, log)
+		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, gf.pprof, reg, log)
 		if err != nil {
 			return err
 		}
@@ -79,6 +80,7 @@ type gatewayFlags struct {
 	keys     string
 	keysFile string
 	grace    time.Duration
+	pprof    bool
 }
 
 // addGatewayFlags registers the gateway settings; with keys it also registers
@@ -105,6 +107,7 @@ func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
 	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", d.ProduceTimeout, "how long a request waits for Kafka's acks before 503")
 	fs.DurationVar(&c.RetryAfter, "retry-after", d.RetryAfter, "Retry-After sent with 503")
 	fs.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
+	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the listen address (for profiling; keep off in production)")
 	return f
 }
 
@@ -143,7 +146,7 @@ type runningGateway struct {
 // startGateway connects to Kafka, ensures the topics, and runs the gateway in
 // g until ctx is done.
 func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc kafka.Config, topics kafka.Topics,
-	grace time.Duration, reg *prometheus.Registry, log *slog.Logger) (*runningGateway, error) {
+	grace time.Duration, pprof bool, reg *prometheus.Registry, log *slog.Logger) (*runningGateway, error) {
 	log = log.With("component", "gateway")
 	cl, err := newKafkaClient(kc, reg, log,
 		append(kafka.ProducerOpts(cfg.MaxPendingEvents+cfg.MaxEvents), kgo.DefaultProduceTopic(cfg.Topic))...)
@@ -166,6 +169,10 @@ func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc
 	}
 	mux := gw.Handler()
 	mux.Handle("GET /metrics", metricsHandler(reg))
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	}
 	g.Go(func() error { return gw.Run(ctx) })
 	g.Go(func() error {
 		defer cl.Close()

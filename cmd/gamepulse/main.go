@@ -39,6 +39,7 @@ func commands() []command {
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),
+		loadtestCommand(),
 		settingsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, "gamepulse", version())

@@ -344,6 +344,11 @@ func (g *Gateway) produce(ctx context.Context, recs []kgo.Record) *httpError {
 	errMu.Lock()
 	err := firstErr
 	errMu.Unlock()
+	if err != nil && ctx.Err() != nil {
+		// The client went away and its records failed with its context:
+		// nothing is wrong with Kafka.
+		return &httpError{status: 499, code: "canceled", reason: "client went away"}
+	}
 	if err != nil {
 		g.log.Warn("produce failed; answering 503 until kafka is back", "err", err, "events", n)
 		g.setKafka(false)

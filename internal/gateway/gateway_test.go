@@ -348,3 +348,34 @@ func TestKafkaDownThenBack(t *testing.T) {
 		time.Sleep(200 * time.Millisecond)
 	}
 }
+
+// TestClientGoneIsNotKafkaDown: records that fail because the client hung up
+// must not make the gateway refuse everyone else.
+func TestClientGoneIsNotKafkaDown(t *testing.T) {
+	h := newHarness(t, nil)
+	var slow atomic.Bool
+	slow.Store(true)
+	h.cluster.ControlKey(0, func(kmsg.Request) (kmsg.Response, error, bool) {
+		h.cluster.KeepControl()
+		if slow.Load() {
+			time.Sleep(300 * time.Millisecond)
+		}
+		return nil, nil, false
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, "POST", h.srv.URL+"/v1/events", strings.NewReader("["+goodJSON(t, 1)+"]"))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer key-a")
+	if _, err := http.DefaultClient.Do(req); err == nil {
+		t.Fatal("the request should have been cut off by its deadline")
+	}
+	time.Sleep(400 * time.Millisecond) // let the handler see its records fail
+	slow.Store(false)
+	if !h.gw.kafkaOK.Load() {
+		t.Fatal("a client hanging up marked Kafka down")
+	}
+	if r := h.post([]byte("["+goodJSON(t, 2)+"]"), nil); r.status != 200 {
+		t.Fatalf("next request: %+v", r)
+	}
+}
