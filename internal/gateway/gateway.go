@@ -296,8 +296,6 @@ func (g *Gateway) produce(ctx context.Context, recs []kgo.Record) *httpError {
 	}
 	g.m.pending.Add(float64(n))
 	start := time.Now()
-	pctx, cancel := context.WithTimeout(ctx, g.cfg.ProduceTimeout)
-	defer cancel()
 
 	var (
 		left     = n
@@ -319,41 +317,44 @@ func (g *Gateway) produce(ctx context.Context, recs []kgo.Record) *httpError {
 			close(done)
 		}
 	}
+	// The records do not carry the request's context: franz-go batches
+	// records of many requests together, and a canceled record context can
+	// fail a whole batch, so one client hanging up would fail its
+	// neighbours' events. Records live by the client's delivery timeout;
+	// this request waits at most ProduceTimeout for them.
 	for i := range recs {
-		g.cl.Produce(pctx, &recs[i], promise)
+		g.cl.Produce(context.Background(), &recs[i], promise)
 	}
+	timer := time.NewTimer(g.cfg.ProduceTimeout)
+	defer timer.Stop()
 	select {
 	case <-done:
-	case <-pctx.Done():
-		// Not acknowledged in time. The records stay with the client, which
-		// may still store them (an idempotent producer retries what may be in
-		// flight) and then releases their budget; the arena they point into
-		// is not reused. The client's retry can thus duplicate events, and
+	case <-ctx.Done():
+		// The client went away. Its records may still be stored, and its
+		// retry may duplicate them; downstream deduplicates by event_id.
+		return &httpError{status: 499, code: "canceled", reason: "client went away"}
+	case <-timer.C:
+		// Not acknowledged in time. The records stay with the producer,
+		// which may still store them (an idempotent producer retries what
+		// may be in flight) and then releases their budget; the arena they
+		// point into is not reused. A retry can thus duplicate events, and
 		// downstream deduplicates by event_id.
 		g.m.produceLatency.Observe(time.Since(start).Seconds())
-		if ctx.Err() != nil {
-			return &httpError{status: 499, code: "canceled", reason: "client went away"}
-		}
 		g.log.Warn("kafka did not acknowledge in time; answering 503 until it is back", "timeout", g.cfg.ProduceTimeout, "events", n)
 		g.setKafka(false)
 		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
-			reason:     fmt.Sprintf("kafka did not acknowledge the batch within %s; nothing in it is guaranteed stored, retry it", g.cfg.ProduceTimeout),
+			reason: fmt.Sprintf("kafka did not acknowledge the batch within %s; nothing in it is guaranteed stored, retry it", g.cfg.ProduceTimeout),
 			retryAfter: g.cfg.RetryAfter}
 	}
 	g.m.produceLatency.Observe(time.Since(start).Seconds())
 	errMu.Lock()
 	err := firstErr
 	errMu.Unlock()
-	if err != nil && ctx.Err() != nil {
-		// The client went away and its records failed with its context:
-		// nothing is wrong with Kafka.
-		return &httpError{status: 499, code: "canceled", reason: "client went away"}
-	}
 	if err != nil {
 		g.log.Warn("produce failed; answering 503 until kafka is back", "err", err, "events", n)
 		g.setKafka(false)
 		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
-			reason:     "kafka did not acknowledge the batch: " + err.Error() + "; nothing in it is guaranteed stored, retry it",
+			reason: "kafka did not acknowledge the batch: " + err.Error() + "; nothing in it is guaranteed stored, retry it",
 			retryAfter: g.cfg.RetryAfter}
 	}
 	return nil
