@@ -343,7 +343,7 @@ func (g *Gateway) produce(ctx context.Context, recs []kgo.Record) *httpError {
 		g.log.Warn("kafka did not acknowledge in time; answering 503 until it is back", "timeout", g.cfg.ProduceTimeout, "events", n)
 		g.setKafka(false)
 		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
-			reason: fmt.Sprintf("kafka did not acknowledge the batch within %s; nothing in it is guaranteed stored, retry it", g.cfg.ProduceTimeout),
+			reason:     fmt.Sprintf("kafka did not acknowledge the batch within %s; nothing in it is guaranteed stored, retry it", g.cfg.ProduceTimeout),
 			retryAfter: g.cfg.RetryAfter}
 	}
 	g.m.produceLatency.Observe(time.Since(start).Seconds())
@@ -354,7 +354,7 @@ func (g *Gateway) produce(ctx context.Context, recs []kgo.Record) *httpError {
 		g.log.Warn("produce failed; answering 503 until kafka is back", "err", err, "events", n)
 		g.setKafka(false)
 		return &httpError{status: http.StatusServiceUnavailable, code: "unavailable",
-			reason: "kafka did not acknowledge the batch: " + err.Error() + "; nothing in it is guaranteed stored, retry it",
+			reason:     "kafka did not acknowledge the batch: " + err.Error() + "; nothing in it is guaranteed stored, retry it",
 			retryAfter: g.cfg.RetryAfter}
 	}
 	return nil
