@@ -57,7 +57,8 @@ func (e *BatchError) Error() string { return e.Reason }
 type Item struct {
 	Event     *Event
 	Rejection *Rejection
-	Size      int // encoded bytes of this event in the batch
+	Size      int    // encoded bytes of this event in the batch
+	Raw       []byte // the event's binary encoding as received (Protobuf batches only)
 }
 
 // DecodeBatch splits body into events and decodes each on its own. A
@@ -187,6 +188,11 @@ func decodeJSONEvent(raw []byte, depth int, lim Limits, ev *Event) Item {
 	case lim.MaxDepth > 0 && depth > lim.MaxDepth:
 		it.Rejection = reject(CodeTooDeep, "event nests deeper than %d levels", lim.MaxDepth)
 	default:
+		if decodeJSONFast(raw, ev) == nil {
+			it.Event = ev
+			return it
+		}
+		ev.Reset()
 		if err := jsonIn.Unmarshal(raw, ev); err != nil {
 			it.Rejection = reject(CodeMalformed, "invalid event: %s", cleanProtoErr(err))
 		} else {
@@ -235,6 +241,7 @@ func decodeProtobuf(body []byte, lim Limits) ([]Item, error) {
 			continue
 		}
 		items[k].Event = &evs[k]
+		items[k].Raw = raw
 	}
 	return items, nil
 }

@@ -112,3 +112,68 @@ func TestEveryPayloadHasAType(t *testing.T) {
 		t.Errorf("Types() lists %d types, the table has %d", len(Types()), len(types))
 	}
 }
+
+// FuzzFastJSONMatchesProtojson: whenever the fast JSON path accepts an
+// event, protojson accepts it too and decodes the same message. (When the
+// fast path bails, protojson decides alone, so nothing else is needed.)
+func FuzzFastJSONMatchesProtojson(f *testing.F) {
+	addTestdataSeeds(f)
+	for _, e := range []*Event{validPurchase(), {EventId: "a", Seq: 1}} {
+		b, _ := MarshalJSON(e)
+		f.Add(b)
+	}
+	for _, s := range []string{
+		`{"eventId":"a","levelStart":{"level":3}}`,
+		`{"event_id":"a","currencyEarn":{"currency":"gems","amount":5}}`,
+		`{"event_id":"a","event_id":"b"}`,
+		`{"event_id":"a","eventId":"b"}`,
+		`{"purchase":{"sku":"","sku":"x"}}`,
+		`{"client_time":"2026-11-25T18:00:00.123456789+05:30","seq":18446744073709551615}`,
+		`{"level_fail":{"level":-0,"score":1e3}}`,
+		`{"ad_impression":{"revenue":-0.0}}`,
+		`{"device":{"model":"x","locale":"\u00e9"}}`,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var fast Event
+		if decodeJSONFast(b, &fast) != nil {
+			return
+		}
+		var ref Event
+		if err := jsonIn.Unmarshal(b, &ref); err != nil {
+			t.Fatalf("fast path accepted what protojson refuses (%v): %q", err, b)
+		}
+		if !proto.Equal(&fast, &ref) {
+			t.Fatalf("fast path and protojson differ on %q:\nfast %v\nref  %v", b, &fast, &ref)
+		}
+	})
+}
+
+// TestFastJSONTakesTheCommonShape makes sure the fast path is not silently
+// bailing on ordinary events (which would be correct but slow).
+func TestFastJSONTakesTheCommonShape(t *testing.T) {
+	body, err := os.ReadFile(filepath.Join("testdata", "batch.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	spans := 0
+	for _, e := range []*Event{validPurchase()} {
+		b, _ := MarshalJSON(e)
+		var got Event
+		if err := decodeJSONFast(b, &got); err != nil {
+			t.Fatalf("fast path bailed on %s", b)
+		}
+		spans++
+	}
+	// batch.json's first two events are plain; the third is custom (bails).
+	items, _ := DecodeBatch(FormatJSON, body, Limits{MaxEvents: 10})
+	for i, it := range items[:2] {
+		raw, _ := MarshalJSON(it.Event)
+		var got Event
+		if err := decodeJSONFast(raw, &got); err != nil {
+			t.Fatalf("fast path bailed on event %d: %s", i, raw)
+		}
+	}
+	_ = spans
+}

@@ -259,16 +259,23 @@ func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
 			continue
 		}
 		ev := it.Event
-		ev.GameId = game
-		ev.ReceivedAt = received
-		if ev.SchemaVersion == 0 {
-			ev.SchemaVersion = event.SchemaVersion
-		}
 		off := len(arena)
-		arena, err = proto.MarshalOptions{}.MarshalAppend(arena, ev)
-		if err != nil { // cannot happen for a decoded, validated event; refuse it rather than lose it silently
-			rejected = append(rejected, RejectedEvent{Index: i, Code: event.CodeMalformed, Reason: "cannot encode event: " + err.Error()})
-			continue
+		var version uint32
+		if ev.SchemaVersion == 0 {
+			version = event.SchemaVersion
+		}
+		if it.Raw != nil { // binary in, binary out: append the server's fields
+			arena = event.AppendWithServerFields(arena, it.Raw, version, game, received)
+		} else {
+			ev.GameId, ev.ReceivedAt = game, received
+			if version > 0 {
+				ev.SchemaVersion = version
+			}
+			arena, err = proto.MarshalOptions{}.MarshalAppend(arena, ev)
+			if err != nil { // cannot happen for a decoded, validated event; refuse it rather than lose it silently
+				rejected = append(rejected, RejectedEvent{Index: i, Code: event.CodeMalformed, Reason: "cannot encode event: " + err.Error()})
+				continue
+			}
 		}
 		recs = append(recs, kgo.Record{Topic: g.cfg.Topic, Key: []byte(ev.PlayerId), Value: arena[off:len(arena):len(arena)]})
 	}

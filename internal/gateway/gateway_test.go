@@ -206,8 +206,18 @@ func TestFormats(t *testing.T) {
 			}
 		})
 	}
-	if n := len(h.stored()); n != 8 {
-		t.Fatalf("stored %d, want 8", n)
+	recs := h.stored()
+	if len(recs) != 8 {
+		t.Fatalf("stored %d, want 8", len(recs))
+	}
+	for _, rec := range recs { // every format: the game comes from the key, never the payload ("spoofed")
+		ev, err := event.Unmarshal(rec.Value)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if (ev.GameId != "game-a" && ev.GameId != "game-b") || ev.ReceivedAt == nil || ev.SchemaVersion != 1 {
+			t.Fatalf("server fields wrong: game %q received_at %v version %d", ev.GameId, ev.ReceivedAt, ev.SchemaVersion)
+		}
 	}
 }
 
