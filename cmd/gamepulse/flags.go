@@ -62,6 +62,7 @@ type kafkaFlags struct {
 	tlsCA, tlsCert, tlsKey string
 	saslMech, saslUser     string
 	saslPass               string
+	compression            string
 }
 
 func addKafkaFlags(fs *flag.FlagSet, defaultBrokers string) *kafkaFlags {
@@ -75,6 +76,7 @@ func addKafkaFlags(fs *flag.FlagSet, defaultBrokers string) *kafkaFlags {
 	fs.StringVar(&k.saslMech, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL user")
 	fs.StringVar(&k.saslPass, "kafka-sasl-password", "", "SASL password (prefer the environment variable)")
+	fs.StringVar(&k.compression, "kafka-compression", "lz4", "compression of produced batches: lz4, snappy, zstd, gzip or none")
 	return k
 }
 
@@ -83,6 +85,7 @@ func (k *kafkaFlags) config(clientID string) kafka.Config {
 		Brokers: kafka.ParseBrokers(k.brokers), ClientID: clientID,
 		TLS: k.tls, TLSCAFile: k.tlsCA, TLSCertFile: k.tlsCert, TLSKeyFile: k.tlsKey, TLSInsecureSkipVerify: k.tlsSkipVerify,
 		SASLMechanism: k.saslMech, SASLUser: k.saslUser, SASLPassword: k.saslPass,
+		Compression: k.compression,
 	}
 }
 
