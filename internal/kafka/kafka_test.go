@@ -2,13 +2,24 @@ package kafka
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"math/big"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 )
 
@@ -130,5 +141,102 @@ func TestTopicsValidate(t *testing.T) {
 		if bad.Validate() == nil {
 			t.Errorf("accepted %+v", bad)
 		}
+	}
+}
+
+// TestSASL connects with each supported mechanism to a broker that requires
+// it, and fails with a wrong password.
+func TestSASL(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.EnableSASL(),
+		kfake.Superuser("PLAIN", "plain-user", "plain-pass"),
+		kfake.Superuser("SCRAM-SHA-256", "scram256", "pass256"),
+		kfake.Superuser("SCRAM-SHA-512", "scram512", "pass512"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	tests := []struct {
+		mech, user, pass string
+		ok               bool
+	}{
+		{"PLAIN", "plain-user", "plain-pass", true},
+		{"SCRAM-SHA-256", "scram256", "pass256", true},
+		{"SCRAM-SHA-512", "scram512", "pass512", true},
+		{"SCRAM-SHA-512", "scram512", "wrong", false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mech+"/"+tc.pass, func(t *testing.T) {
+			cfg := Config{Brokers: c.ListenAddrs(), SASLMechanism: tc.mech, SASLUser: tc.user, SASLPassword: tc.pass}
+			opts, err := cfg.Opts(nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			cl, err := kgo.NewClient(opts...)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer cl.Close()
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_, err = kadm.NewClient(cl).BrokerMetadata(ctx)
+			if tc.ok && err != nil {
+				t.Fatalf("could not connect: %v", err)
+			}
+			if !tc.ok && err == nil {
+				t.Fatal("connected with a wrong password")
+			}
+		})
+	}
+}
+
+// TestTLS connects over TLS trusting a CA file, and refuses a broker whose
+// certificate the CA did not sign.
+func TestTLS(t *testing.T) {
+	dir := t.TempDir()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gamepulse-test"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour),
+		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caFile := filepath.Join(dir, "ca.pem")
+	if err := os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.TLS(&tls.Config{
+		Certificates: []tls.Certificate{{Certificate: [][]byte{der}, PrivateKey: key}},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	connect := func(cfg Config) error {
+		opts, err := cfg.Opts(nil)
+		if err != nil {
+			return err
+		}
+		cl, err := kgo.NewClient(opts...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_, err = kadm.NewClient(cl).BrokerMetadata(ctx)
+		return err
+	}
+	if err := connect(Config{Brokers: c.ListenAddrs(), TLS: true, TLSCAFile: caFile}); err != nil {
+		t.Fatalf("TLS with the right CA: %v", err)
+	}
+	if err := connect(Config{Brokers: c.ListenAddrs(), TLS: true}); err == nil {
+		t.Fatal("connected to a broker whose certificate no trusted CA signed")
 	}
 }
