@@ -1,0 +1,280 @@
+package processor
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+// Task processes one input partition. Its methods are called from one
+// goroutine at a time.
+type Task interface {
+	// Restore applies one changelog record (value nil: a tombstone), in
+	// changelog order, before any Process call.
+	Restore(store string, key, value []byte) error
+	// Process handles one input record and adds its outputs (including
+	// changelog records for every state change) to out.
+	Process(rec *kgo.Record, out *Outputs) error
+	// Flush is called once per transaction after the poll's records (and on
+	// idle polls), for timers driven by watermarks or the clock.
+	Flush(now time.Time, out *Outputs) error
+}
+
+// TaskFactory makes the task of an input partition.
+type TaskFactory func(topic string, partition int32) Task
+
+// Outputs collects the records a task emits in one transaction.
+type Outputs struct {
+	recs []*kgo.Record
+}
+
+// Add emits a record to topic. partition < 0 lets the producer partition by
+// key; changelog records must name the task's partition.
+func (o *Outputs) Add(topic string, partition int32, key, value []byte, headers ...kgo.RecordHeader) {
+	r := &kgo.Record{Topic: topic, Key: key, Value: value, Headers: headers, Partition: partition}
+	o.recs = append(o.recs, r)
+}
+
+// Changelog emits a state change of store for the task's partition.
+func (o *Outputs) Changelog(store string, partition int32, key, value []byte) {
+	o.Add(ChangelogTopic(store), partition, key, value)
+}
+
+// Len returns the number of records collected.
+func (o *Outputs) Len() int { return len(o.recs) }
+
+// ChangelogTopic names the changelog topic of a state store.
+func ChangelogTopic(store string) string { return store + ".changelog" }
+
+// Delivery is the processing guarantee.
+type Delivery string
+
+// Delivery modes.
+const (
+	ExactlyOnce Delivery = "exactly-once"
+	AtLeastOnce Delivery = "at-least-once"
+)
+
+// Config configures a Processor.
+type Config struct {
+	Group          string        // consumer group (and transactional id prefix)
+	InstanceID     string        // stable per instance: its transactional id is Group-InstanceID, which fences its zombie after a restart
+	Input          string        // input topic
+	Stores         []string      // state store names; each has a changelog topic co-partitioned with Input
+	Delivery       Delivery      // ExactlyOnce (default) or AtLeastOnce
+	MaxPollRecords int           // records per transaction at most
+	TxnTimeout     time.Duration // transaction timeout (a zombie's open transaction blocks readers at most this long)
+}
+
+func (c *Config) ensureDefaults() {
+	if c.Delivery == "" {
+		c.Delivery = ExactlyOnce
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = 10000
+	}
+	if c.TxnTimeout == 0 {
+		c.TxnTimeout = 30 * time.Second
+	}
+}
+
+// Validate reports the first problem with c.
+func (c *Config) Validate() error {
+	switch {
+	case c.Group == "" || c.Input == "":
+		return errors.New("processor: group and input topic are required")
+	case c.InstanceID == "":
+		return errors.New("processor: an instance id is required (stable across restarts, unique per instance)")
+	case c.Delivery != ExactlyOnce && c.Delivery != AtLeastOnce:
+		return fmt.Errorf("processor: delivery must be %s or %s", ExactlyOnce, AtLeastOnce)
+	}
+	return nil
+}
+
+// Processor runs tasks over the input topic's assigned partitions.
+type Processor struct {
+	cfg     Config
+	base    []kgo.Opt
+	factory TaskFactory
+	log     *slog.Logger
+	m       *Metrics
+
+	mu       sync.Mutex
+	tasks    map[int32]Task
+	assigned map[int32]bool
+
+	// testHook, if set, is called at points of the loop; returning true at
+	// "produced" simulates a crash (the loop returns without ending the
+	// transaction or closing the client).
+	testHook func(point string) bool
+}
+
+// New returns a processor. base holds the connection options (seeds, TLS,
+// SASL); the processor adds the group, transactional and fetch options.
+func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.Logger) (*Processor, error) {
+	cfg.ensureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Processor{cfg: cfg, base: base, factory: factory, log: log, m: m, tasks: map[int32]Task{}, assigned: map[int32]bool{}}, nil
+}
+
+func (p *Processor) clientOpts() []kgo.Opt {
+	opts := append([]kgo.Opt{}, p.base...)
+	opts = append(opts,
+		kgo.ConsumerGroup(p.cfg.Group),
+		kgo.ConsumeTopics(p.cfg.Input),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.RequireStableFetchOffsets(),
+		kgo.DisableAutoCommit(),
+		kgo.RecordPartitioner(newPartitioner()),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) { p.onAssigned(a[p.cfg.Input]) }),
+		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) { p.onRevoked(r[p.cfg.Input]) }),
+		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) { p.onRevoked(l[p.cfg.Input]) }),
+	)
+	if p.cfg.Delivery == ExactlyOnce {
+		opts = append(opts,
+			kgo.TransactionalID(p.cfg.Group+"-"+p.cfg.InstanceID),
+			kgo.TransactionTimeout(p.cfg.TxnTimeout),
+		)
+	}
+	return opts
+}
+
+func (p *Processor) onAssigned(parts []int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, part := range parts {
+		p.assigned[part] = true
+	}
+	p.log.Info("partitions assigned", "partitions", parts)
+}
+
+func (p *Processor) onRevoked(parts []int32) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, part := range parts {
+		delete(p.assigned, part)
+		delete(p.tasks, part)
+	}
+	p.log.Info("partitions revoked", "partitions", parts)
+}
+
+// dropTasks forgets every task; they are rebuilt from the changelog.
+func (p *Processor) dropTasks() {
+	p.mu.Lock()
+	p.tasks = map[int32]Task{}
+	p.mu.Unlock()
+}
+
+// task returns the task of a partition, creating and restoring it.
+func (p *Processor) task(ctx context.Context, adm *kadm.Client, cl *kgo.Client, part int32) (Task, error) {
+	p.mu.Lock()
+	t, ok := p.tasks[part]
+	p.mu.Unlock()
+	if ok {
+		return t, nil
+	}
+	t = p.factory(p.cfg.Input, part)
+	start := time.Now()
+	n, err := restore(ctx, adm, p.base, p.cfg.Stores, part, t)
+	if err != nil {
+		return nil, fmt.Errorf("restore partition %d: %w", part, err)
+	}
+	took := time.Since(start)
+	p.m.restoreSeconds.Observe(took.Seconds())
+	p.log.Info("restored task state", "partition", part, "changelog_records", n, "took", took)
+	p.mu.Lock()
+	p.tasks[part] = t
+	p.mu.Unlock()
+	return t, nil
+}
+
+// restore reads every store's changelog partition up to its last stable
+// offset into t, and returns the records applied.
+func restore(ctx context.Context, adm *kadm.Client, base []kgo.Opt, stores []string, part int32, t Task) (int, error) {
+	if len(stores) == 0 {
+		return 0, nil
+	}
+	topics := make([]string, len(stores))
+	for i, s := range stores {
+		topics[i] = ChangelogTopic(s)
+	}
+	ends, err := adm.ListCommittedOffsets(ctx, topics...)
+	if err != nil {
+		return 0, fmt.Errorf("list changelog offsets: %w", err)
+	}
+	want := map[string]map[int32]kgo.Offset{}
+	left := map[string]int64{}
+	for i, topic := range topics {
+		o, ok := ends.Lookup(topic, part)
+		if !ok || o.Err != nil {
+			return 0, fmt.Errorf("changelog %s partition %d: not found (is it co-partitioned with the input?)", topic, part)
+		}
+		if o.Offset > 0 {
+			want[topic] = map[int32]kgo.Offset{part: kgo.NewOffset().AtStart()}
+			left[stores[i]] = o.Offset
+		}
+	}
+	if len(left) == 0 {
+		return 0, nil
+	}
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, base...),
+		kgo.ConsumePartitions(want), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		// Transaction markers take offsets too: without them the last
+		// offset before the LSO is never seen and the end never reached.
+		kgo.KeepControlRecords())...)
+	if err != nil {
+		return 0, err
+	}
+	defer cl.Close()
+	storeOf := map[string]string{}
+	for _, s := range stores {
+		storeOf[ChangelogTopic(s)] = s
+	}
+	n := 0
+	for len(left) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return n, err
+		}
+		var ferr error
+		fs.EachError(func(topic string, p int32, err error) { ferr = fmt.Errorf("fetch %s/%d: %w", topic, p, err) })
+		if ferr != nil {
+			return n, ferr
+		}
+		var aerr error
+		fs.EachRecord(func(r *kgo.Record) {
+			store := storeOf[r.Topic]
+			end, open := left[store]
+			if !open || r.Offset >= end {
+				return
+			}
+			if !r.Attrs.IsControl() {
+				if err := t.Restore(store, r.Key, r.Value); err != nil && aerr == nil {
+					aerr = fmt.Errorf("apply %s offset %d: %w", r.Topic, r.Offset, err)
+				}
+				n++
+			}
+			if r.Offset+1 >= end {
+				delete(left, store)
+			}
+		})
+		if aerr != nil {
+			return n, aerr
+		}
+	}
+	return n, nil
+}

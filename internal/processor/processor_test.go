@@ -1,0 +1,238 @@
+package processor
+
+import (
+	"context"
+	"encoding/binary"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+const (
+	inTopic  = "in"
+	outTopic = "out"
+	store    = "counts"
+	parts    = 4
+)
+
+// countTask counts records per key; each output is "key:count", so exactly
+// once means every key's outputs are 1, 2, ..., n with no gap or repeat.
+type countTask struct {
+	part   int32
+	counts map[string]uint64
+}
+
+func (t *countTask) Restore(s string, key, value []byte) error {
+	if s != store {
+		return fmt.Errorf("unknown store %s", s)
+	}
+	if value == nil {
+		delete(t.counts, string(key))
+		return nil
+	}
+	t.counts[string(key)] = binary.BigEndian.Uint64(value)
+	return nil
+}
+
+func (t *countTask) Process(r *kgo.Record, out *Outputs) error {
+	k := string(r.Key)
+	t.counts[k]++
+	v := binary.BigEndian.AppendUint64(nil, t.counts[k])
+	out.Changelog(store, t.part, r.Key, v)
+	out.Add(outTopic, -1, r.Key, []byte(k+":"+strconv.FormatUint(t.counts[k], 10)))
+	return nil
+}
+
+func (t *countTask) Flush(time.Time, *Outputs) error { return nil }
+
+func newCluster(t *testing.T) *kfake.Cluster {
+	t.Helper()
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(parts, inTopic, outTopic, ChangelogTopic(store)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	return c
+}
+
+func produceInput(t *testing.T, c *kfake.Cluster, n, keys int) {
+	t.Helper()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(inTopic))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	var recs []*kgo.Record
+	for i := 0; i < n; i++ {
+		recs = append(recs, &kgo.Record{Key: []byte(fmt.Sprintf("k%02d", i%keys)), Value: []byte("x")})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func newProc(t *testing.T, c *kfake.Cluster, instance string, delivery Delivery) *Processor {
+	t.Helper()
+	p, err := New(Config{Group: "g", InstanceID: instance, Input: inTopic, Stores: []string{store}, Delivery: delivery,
+		MaxPollRecords: 50, TxnTimeout: 10 * time.Second},
+		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, func(_ string, part int32) Task {
+			return &countTask{part: part, counts: map[string]uint64{}}
+		}, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// readOut returns each key's outputs as read_committed sees them.
+func readOut(t *testing.T, c *kfake.Cluster) map[string][]uint64 {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(outTopic),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.KeepControlRecords())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, outTopic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	got := map[string][]uint64{}
+	for len(left) > 0 {
+		fs := cl.PollFetches(ctx)
+		if ctx.Err() != nil {
+			t.Fatalf("timed out reading outputs; waiting for %v", left)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				k, v, _ := strings.Cut(string(r.Value), ":")
+				n, _ := strconv.ParseUint(v, 10, 64)
+				got[k] = append(got[k], n)
+			}
+			if r.Offset+1 >= left[r.Partition] {
+				delete(left, r.Partition)
+			}
+		})
+	}
+	return got
+}
+
+// checkExactlyOnce: every key's outputs are 1..n in order, and they add up
+// to the input count.
+func checkExactlyOnce(t *testing.T, got map[string][]uint64, n int) {
+	t.Helper()
+	total := 0
+	for k, seq := range got {
+		for i, v := range seq {
+			if v != uint64(i+1) {
+				t.Fatalf("key %s: outputs %v are not 1..n (a duplicate or a gap)", k, seq)
+			}
+		}
+		total += len(seq)
+	}
+	if total != n {
+		t.Fatalf("%d outputs, want %d", total, n)
+	}
+}
+
+func waitOutputs(t *testing.T, c *kfake.Cluster, n int) map[string][]uint64 {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got := readOut(t, c)
+		total := 0
+		for _, s := range got {
+			total += len(s)
+		}
+		if total >= n || time.Now().After(deadline) {
+			return got
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func TestExactlyOnce(t *testing.T) {
+	c := newCluster(t)
+	produceInput(t, c, 2000, 37)
+	p := newProc(t, c, "a", ExactlyOnce)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	got := waitOutputs(t, c, 2000)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, got, 2000)
+}
+
+// TestCrashRestoresStateAndFencesTheZombie crashes the processor with a
+// transaction open (outputs produced, not committed) several times; each
+// restart under the same instance id fences the dead producer, restores the
+// counts from the changelog and carries on: outputs stay exactly once.
+func TestCrashRestoresStateAndFencesTheZombie(t *testing.T) {
+	c := newCluster(t)
+	const n = 3000
+	produceInput(t, c, n, 23)
+	for crash := 0; crash < 4; crash++ {
+		p := newProc(t, c, "a", ExactlyOnce)
+		var txns atomic.Int32
+		p.testHook = func(point string) bool { return point == "produced" && txns.Add(1) == 5 }
+		if err := p.Run(context.Background()); err != nil {
+			t.Fatalf("run %d: %v", crash, err)
+		}
+	}
+	p := newProc(t, c, "a", ExactlyOnce)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	got := waitOutputs(t, c, n)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, got, n)
+}
+
+func TestAtLeastOnceWithoutCrashes(t *testing.T) {
+	c := newCluster(t)
+	produceInput(t, c, 1000, 11)
+	p := newProc(t, c, "a", AtLeastOnce)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	got := waitOutputs(t, c, 1000)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	checkExactlyOnce(t, got, 1000) // no crash, so no repeats either
+}
+
+func TestConfigValidate(t *testing.T) {
+	for _, cfg := range []Config{
+		{Input: "in", InstanceID: "a"},
+		{Group: "g", InstanceID: "a"},
+		{Group: "g", Input: "in"},
+		{Group: "g", Input: "in", InstanceID: "a", Delivery: "maybe-once"},
+	} {
+		if _, err := New(cfg, nil, nil, nil, nil); err == nil {
+			t.Errorf("accepted %+v", cfg)
+		}
+	}
+}
