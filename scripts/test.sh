@@ -52,6 +52,6 @@ echo "Kafka at $BOOTSTRAP"
 
 step "integration tests against real Kafka"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
-  go test -tags integration -race -count=1 -v ./internal/integration/... 2>&1 | tee artifacts/integration.log
+  go test -tags integration -race -count=1 -v ./internal/integration/... ./internal/processor/... 2>&1 | tee artifacts/integration.log
 
 step "all tests passed"

@@ -62,9 +62,9 @@ func newCluster(t *testing.T) *kfake.Cluster {
 	return c
 }
 
-func produceInput(t *testing.T, c *kfake.Cluster, n, keys int) {
+func produceInput(t *testing.T, brokers []string, n, keys int) {
 	t.Helper()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.DefaultProduceTopic(inTopic))
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.DefaultProduceTopic(inTopic))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -78,11 +78,11 @@ func produceInput(t *testing.T, c *kfake.Cluster, n, keys int) {
 	}
 }
 
-func newProc(t *testing.T, c *kfake.Cluster, instance string, delivery Delivery) *Processor {
+func newProc(t *testing.T, brokers []string, instance string, delivery Delivery) *Processor {
 	t.Helper()
 	p, err := New(Config{Group: "g", InstanceID: instance, Input: inTopic, Stores: []string{store}, Delivery: delivery,
 		MaxPollRecords: 50, TxnTimeout: 10 * time.Second},
-		[]kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}, func(_ string, part int32) Task {
+		[]kgo.Opt{kgo.SeedBrokers(brokers...)}, func(_ string, part int32) Task {
 			return &countTask{part: part, counts: map[string]uint64{}}
 		}, nil, nil)
 	if err != nil {
@@ -92,11 +92,11 @@ func newProc(t *testing.T, c *kfake.Cluster, instance string, delivery Delivery)
 }
 
 // readOut returns each key's outputs as read_committed sees them.
-func readOut(t *testing.T, c *kfake.Cluster) map[string][]uint64 {
+func readOut(t *testing.T, brokers []string) map[string][]uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), kgo.ConsumeTopics(outTopic),
+	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(outTopic),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.KeepControlRecords())
 	if err != nil {
 		t.Fatal(err)
@@ -150,11 +150,11 @@ func checkExactlyOnce(t *testing.T, got map[string][]uint64, n int) {
 	}
 }
 
-func waitOutputs(t *testing.T, c *kfake.Cluster, n int) map[string][]uint64 {
+func waitOutputs(t *testing.T, brokers []string, n int) map[string][]uint64 {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(60 * time.Second)
 	for {
-		got := readOut(t, c)
+		got := readOut(t, brokers)
 		total := 0
 		for _, s := range got {
 			total += len(s)
@@ -167,13 +167,13 @@ func waitOutputs(t *testing.T, c *kfake.Cluster, n int) map[string][]uint64 {
 }
 
 func TestExactlyOnce(t *testing.T) {
-	c := newCluster(t)
-	produceInput(t, c, 2000, 37)
-	p := newProc(t, c, "a", ExactlyOnce)
+	b := newCluster(t).ListenAddrs()
+	produceInput(t, b, 2000, 37)
+	p := newProc(t, b, "a", ExactlyOnce)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	got := waitOutputs(t, c, 2000)
+	got := waitOutputs(t, b, 2000)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -186,22 +186,26 @@ func TestExactlyOnce(t *testing.T) {
 // restart under the same instance id fences the dead producer, restores the
 // counts from the changelog and carries on: outputs stay exactly once.
 func TestCrashRestoresStateAndFencesTheZombie(t *testing.T) {
-	c := newCluster(t)
-	const n = 3000
-	produceInput(t, c, n, 23)
-	for crash := 0; crash < 4; crash++ {
-		p := newProc(t, c, "a", ExactlyOnce)
+	crashTest(t, newCluster(t).ListenAddrs(), 3000, 4)
+}
+
+// crashTest runs the count job over n records, crashing it `crashes` times
+// with a transaction open, then checks exactly-once outputs.
+func crashTest(t *testing.T, brokers []string, n, crashes int) {
+	produceInput(t, brokers, n, 23)
+	for crash := 0; crash < crashes; crash++ {
+		p := newProc(t, brokers, "a", ExactlyOnce)
 		var txns atomic.Int32
 		p.testHook = func(point string) bool { return point == "produced" && txns.Add(1) == 5 }
 		if err := p.Run(context.Background()); err != nil {
 			t.Fatalf("run %d: %v", crash, err)
 		}
 	}
-	p := newProc(t, c, "a", ExactlyOnce)
+	p := newProc(t, brokers, "a", ExactlyOnce)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	got := waitOutputs(t, c, n)
+	got := waitOutputs(t, brokers, n)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
@@ -210,13 +214,13 @@ func TestCrashRestoresStateAndFencesTheZombie(t *testing.T) {
 }
 
 func TestAtLeastOnceWithoutCrashes(t *testing.T) {
-	c := newCluster(t)
-	produceInput(t, c, 1000, 11)
-	p := newProc(t, c, "a", AtLeastOnce)
+	b := newCluster(t).ListenAddrs()
+	produceInput(t, b, 1000, 11)
+	p := newProc(t, b, "a", AtLeastOnce)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- p.Run(ctx) }()
-	got := waitOutputs(t, c, 1000)
+	got := waitOutputs(t, b, 1000)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatal(err)
