@@ -13,14 +13,26 @@ import (
 
 // Default topic names. Later stages add theirs to Topics.
 const (
-	DefaultRawTopic        = "gamepulse.events.raw"
-	DefaultDeadLetterTopic = "gamepulse.events.deadletter"
+	DefaultRawTopic         = "gamepulse.events.raw"
+	DefaultDeadLetterTopic  = "gamepulse.events.deadletter"
+	DefaultEnrichedTopic    = "gamepulse.events.enriched"
+	DefaultLateTopic        = "gamepulse.events.late"
+	DefaultSessionsTopic    = "gamepulse.sessions"
+	DefaultKPITopic         = "gamepulse.kpi"
+	DefaultKPIPartialsTopic = "gamepulse.kpi.partials"
+	DefaultAlertsTopic      = "gamepulse.alerts"
 )
 
 // Topics names the pipeline's topics and how to create them.
 type Topics struct {
-	Raw        string // events as the gateway accepted them (binary Protobuf, keyed by player_id)
-	DeadLetter string // events that failed validation downstream, with the reason
+	Raw         string // events as the gateway accepted them (binary Protobuf, keyed by player_id)
+	DeadLetter  string // events that failed validation downstream, with the reason
+	Enriched    string // deduplicated, enriched events (JSON, keyed by player_id)
+	Late        string // events that arrived after their window's final result (JSON)
+	Sessions    string // closed sessions (JSON, keyed by session_id)
+	KPI         string // KPI upserts keyed by window and dimensions (compacted)
+	KPIPartials string // per-partition partial aggregates and watermark marks (internal)
+	Alerts      string // real-time alerts (JSON)
 
 	Partitions  int32 // partitions of each topic created; the unit of parallelism
 	Replication int16 // replication factor; -1 takes the broker's default.replication.factor
@@ -28,7 +40,9 @@ type Topics struct {
 
 // DefaultTopicConfig returns the documented defaults.
 func DefaultTopicConfig() Topics {
-	return Topics{Raw: DefaultRawTopic, DeadLetter: DefaultDeadLetterTopic, Partitions: 12, Replication: -1}
+	return Topics{Raw: DefaultRawTopic, DeadLetter: DefaultDeadLetterTopic, Enriched: DefaultEnrichedTopic,
+		Late: DefaultLateTopic, Sessions: DefaultSessionsTopic, KPI: DefaultKPITopic, KPIPartials: DefaultKPIPartialsTopic,
+		Alerts: DefaultAlertsTopic, Partitions: 12, Replication: -1}
 }
 
 // Validate reports the first problem with t.
@@ -45,12 +59,24 @@ func (t Topics) Validate() error {
 	return nil
 }
 
-// Specs returns the topics to create, with their settings.
+// Specs returns the ingest topics to create, with their settings.
 func (t Topics) Specs() []TopicSpec {
 	return []TopicSpec{
 		{Name: t.Raw, Partitions: t.Partitions, Replication: t.Replication},
 		{Name: t.DeadLetter, Partitions: t.Partitions, Replication: t.Replication},
 	}
+}
+
+// ProcessorSpecs returns the topics the stream processor writes, with their
+// settings: the KPI topic holds upserts and is compacted.
+func (t Topics) ProcessorSpecs() []TopicSpec {
+	compact := "compact"
+	out := []TopicSpec{}
+	for _, name := range []string{t.Enriched, t.Late, t.Sessions, t.KPIPartials, t.Alerts} {
+		out = append(out, TopicSpec{Name: name, Partitions: t.Partitions, Replication: t.Replication})
+	}
+	return append(out, TopicSpec{Name: t.KPI, Partitions: t.Partitions, Replication: t.Replication,
+		Configs: map[string]*string{"cleanup.policy": &compact}})
 }
 
 // TopicSpec is one topic the pipeline needs.
