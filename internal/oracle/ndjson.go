@@ -1,0 +1,62 @@
+package oracle
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+)
+
+// ScanNDJSON reads NDJSON in the gateway's JSON form, one item per line in
+// arrival order (as simulate.FileSink writes it), and calls fn with each
+// line's Record: the decoded event, or the decoder's rejection code
+// (malformed, not_an_object). Blank lines are skipped. Every record gets
+// ReceivedAt = received, since the file carries no server fields; its game
+// is the event's game_id (the generator sets it to the game whose API key
+// it would send with).
+func ScanNDJSON(r io.Reader, received time.Time, fn func(Record)) error {
+	br := bufio.NewReaderSize(r, 1<<20)
+	for n := 1; ; n++ {
+		line, err := br.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			items, derr := event.DecodeBatch(event.FormatNDJSON, line, event.Limits{})
+			if derr != nil || len(items) != 1 {
+				return fmt.Errorf("oracle: line %d: cannot split: %v", n, derr)
+			}
+			rec := Record{Event: items[0].Event, ReceivedAt: received}
+			if items[0].Rejection != nil {
+				rec.Code = items[0].Rejection.Code
+			}
+			fn(rec)
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("oracle: read: %w", err)
+		}
+	}
+}
+
+// ReadNDJSON returns ScanNDJSON's records.
+func ReadNDJSON(r io.Reader, received time.Time) ([]Record, error) {
+	var recs []Record
+	err := ScanNDJSON(r, received, func(rec Record) { recs = append(recs, rec) })
+	return recs, err
+}
+
+// RunNDJSON runs the oracle over NDJSON without keeping the events.
+func RunNDJSON(r io.Reader, received time.Time, p Params) (*Report, error) {
+	o, err := New(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := ScanNDJSON(r, received, o.Add); err != nil {
+		return nil, err
+	}
+	return o.Report(), nil
+}
