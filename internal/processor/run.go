@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 )
@@ -44,7 +45,7 @@ func (p *Processor) Run(ctx context.Context) error {
 		if fs.IsClientClosed() || ctx.Err() != nil {
 			return nil
 		}
-		if err := fetchErr(fs); err != nil {
+		if err := p.fetchErr(fs); err != nil {
 			return err
 		}
 		if err := sess.Begin(); err != nil {
@@ -114,15 +115,24 @@ func (p *Processor) poll(ctx context.Context, fn func(context.Context) kgo.Fetch
 	return fn(pctx)
 }
 
-func fetchErr(fs kgo.Fetches) error {
-	var err error
-	fs.EachError(func(t string, p int32, e error) {
+// fetchErr returns the fetch errors that stop the processor: authorization
+// failures, which no retry will cure. Others (a broker that cannot be
+// dialed, a group join that failed) are logged; franz-go retries them.
+func (p *Processor) fetchErr(fs kgo.Fetches) error {
+	var fatal error
+	fs.EachError(func(t string, part int32, e error) {
 		if errors.Is(e, context.DeadlineExceeded) || errors.Is(e, context.Canceled) {
 			return
 		}
-		err = errors.Join(err, fmt.Errorf("fetch %s/%d: %w", t, p, e))
+		var ke *kerr.Error
+		if errors.As(e, &ke) && (ke == kerr.TopicAuthorizationFailed || ke == kerr.GroupAuthorizationFailed ||
+			ke == kerr.TransactionalIDAuthorizationFailed || ke == kerr.ClusterAuthorizationFailed) {
+			fatal = errors.Join(fatal, fmt.Errorf("fetch %s/%d: %w", t, part, e))
+			return
+		}
+		p.log.Warn("fetch failed; retrying", "topic", t, "partition", part, "err", e)
 	})
-	return err
+	return fatal
 }
 
 // process runs the poll's records through their partitions' tasks, one
@@ -203,7 +213,7 @@ func (p *Processor) runAtLeastOnce(ctx context.Context) error {
 		if fs.IsClientClosed() || ctx.Err() != nil {
 			return nil
 		}
-		if err := fetchErr(fs); err != nil {
+		if err := p.fetchErr(fs); err != nil {
 			return err
 		}
 		out, err := p.process(ctx, adm, cl, fs)
