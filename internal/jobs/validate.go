@@ -1,0 +1,125 @@
+package jobs
+
+import (
+	"strings"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+)
+
+// CodeUnknownCurrency is the dead-letter code of an event whose currency is
+// not in the FX rate table (rule 4). The other codes are event.Code*.
+const CodeUnknownCurrency = "unknown_currency"
+
+// DeadLetter says why a record goes to the dead-letter topic: a code (one of
+// event.Code* or CodeUnknownCurrency) and a sentence naming the field at
+// fault.
+type DeadLetter struct {
+	Code   string `json:"code"`
+	Reason string `json:"reason"`
+}
+
+func (d *DeadLetter) Error() string { return d.Code + ": " + d.Reason }
+
+// Validator is the processor's validation (rule 1, and the currency check of
+// rule 4). It is safe for concurrent use.
+type Validator struct {
+	rates *Rates
+}
+
+// NewValidator returns a Validator that knows the currencies of rates (nil:
+// DefaultRates()).
+func NewValidator(rates *Rates) *Validator {
+	if rates == nil {
+		rates = DefaultRates()
+	}
+	return &Validator{rates: rates}
+}
+
+// Decode decodes a raw record value (a binary Protobuf Event) and checks it
+// (see Check). It returns the event or why it is a dead letter.
+func (v *Validator) Decode(value []byte) (*event.Event, *DeadLetter) {
+	e, err := event.Unmarshal(value)
+	if err != nil {
+		return nil, &DeadLetter{Code: event.CodeMalformed, Reason: "record value is not a Protobuf Event: " + protoErrText(err)}
+	}
+	if dl := v.Check(e); dl != nil {
+		return nil, dl
+	}
+	return e, nil
+}
+
+// Check applies, in this order: event.Validate with zero Rules (no clock-skew
+// or depth check); game_id set; received_at set and valid; the currency of a
+// purchase, refund or ad impression in the rate table (empty = USD); the
+// converted amount within ±2^53 micro-USD. It returns nil for a valid event.
+func (v *Validator) Check(e *event.Event) *DeadLetter {
+	_, dl := v.check(e)
+	return dl
+}
+
+// check is Check that also returns the event's signed revenue in micro-USD
+// (see revenue).
+func (v *Validator) check(e *event.Event) (int64, *DeadLetter) {
+	if r := event.Validate(e, event.Rules{}); r != nil {
+		return 0, &DeadLetter{Code: r.Code, Reason: r.Reason}
+	}
+	if e.GetGameId() == "" {
+		return 0, &DeadLetter{Code: event.CodeMissingField, Reason: "missing required field: game_id (set by the gateway)"}
+	}
+	if e.GetReceivedAt() == nil {
+		return 0, &DeadLetter{Code: event.CodeMissingField, Reason: "missing required field: received_at (set by the gateway)"}
+	}
+	if e.GetReceivedAt().CheckValid() != nil {
+		return 0, &DeadLetter{Code: event.CodeInvalidValue, Reason: "received_at is not a valid timestamp"}
+	}
+	var (
+		field    string
+		amount   float64
+		currency string
+		sign     int64 = 1
+	)
+	switch p := e.GetPayload().(type) {
+	case *event.Event_Purchase:
+		field, amount, currency = "purchase", p.Purchase.GetPrice(), p.Purchase.GetCurrency()
+	case *event.Event_Refund:
+		field, amount, currency, sign = "refund", p.Refund.GetAmount(), p.Refund.GetCurrency(), -1
+	case *event.Event_AdImpression:
+		field, amount, currency = "ad_impression", p.AdImpression.GetRevenue(), p.AdImpression.GetCurrency()
+	default:
+		return 0, nil
+	}
+	micros, known, inRange := v.rates.usdMicros(amount, currency)
+	if !known {
+		return 0, &DeadLetter{Code: CodeUnknownCurrency, Reason: field + ".currency " + quote(currency) + " is not in the FX rate table"}
+	}
+	if !inRange {
+		return 0, &DeadLetter{Code: event.CodeInvalidValue, Reason: field + " amount converted to USD is out of range (more than 2^53 micro-USD)"}
+	}
+	return sign * micros, nil
+}
+
+// protoErrText is err's text without the "proto: " prefix, which
+// protobuf-go writes with a randomly chosen space (U+0020 or U+00A0) to keep
+// callers from matching error strings: dead-letter reasons stay stable.
+func protoErrText(err error) string {
+	s := err.Error()
+	s = strings.TrimPrefix(s, "proto: ")
+	s = strings.TrimPrefix(s, "proto:\u00a0")
+	return strings.ReplaceAll(s, "\u00a0", " ")
+}
+
+func quote(s string) string {
+	if len(s) > 16 {
+		s = s[:16]
+	}
+	b := make([]byte, 0, len(s)+2)
+	b = append(b, '"')
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			c = '?'
+		}
+		b = append(b, c)
+	}
+	return string(append(b, '"'))
+}
