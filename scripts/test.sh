@@ -47,7 +47,7 @@ cleanup() {
   rm -rf "$KDIR"
 }
 trap cleanup EXIT
-BOOTSTRAP=$(KAFKA_WATCH_PID=$$ scripts/kafka.sh start "$KDIR")
+BOOTSTRAP=$(KAFKA_WATCH_PID=$$ KAFKA_EXTRA_PROPS=$'offsets.topic.num.partitions=4\ntransaction.state.log.num.partitions=4' scripts/kafka.sh start "$KDIR")
 echo "Kafka at $BOOTSTRAP"
 
 step "integration tests against real Kafka (one package at a time: some stop and restart the broker)"

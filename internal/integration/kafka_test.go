@@ -157,8 +157,10 @@ func readAll(t *testing.T, topic string) []*kgo.Record {
 
 func startGateway(t *testing.T, topic string, mod func(*gateway.Config)) (*httptest.Server, *gateway.Gateway) {
 	t.Helper()
+	// A generous produce timeout: a fresh topic's first produce on real
+	// Kafka can take seconds while its partition leaders settle.
 	cfg := gateway.Config{Topic: topic, Keys: map[string]string{"it-key": "it-game"}, MaxPendingEvents: 20000,
-		ProduceTimeout: 3 * time.Second, RateLimit: 0}
+		ProduceTimeout: 15 * time.Second, RateLimit: 0}
 	if mod != nil {
 		mod(&cfg)
 	}
