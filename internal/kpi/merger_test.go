@@ -1,7 +1,9 @@
 package kpi
 
 import (
+	"flag"
 	"fmt"
+	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"math/rand/v2"
 	"path/filepath"
 	"reflect"
@@ -28,6 +30,8 @@ import (
 // non-zero figures only), the alerts and the dropped partials.
 
 var testDay = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
 
 func parseTime(t *testing.T, s string) time.Time {
 	t.Helper()
@@ -182,29 +186,29 @@ func parseEvents(t *testing.T, k Key, lines []string) *Aggregate {
 	return a
 }
 
-func newTestMerger(t *testing.T, c *testCase) (*Merger, error) {
+func newTestMerger(t *testing.T, c *datadriven.Case) (*Merger, error) {
 	cfg := MergerConfig{}
-	for _, s := range strings.Split(c.arg(t, "sources"), ",") {
+	for _, s := range strings.Split(c.Arg(t, "sources"), ",") {
 		n, err := strconv.Atoi(s)
 		if err != nil {
-			t.Fatalf("%s: bad source %q", c.pos, s)
+			t.Fatalf("%s: bad source %q", c.Pos, s)
 		}
 		cfg.Sources = append(cfg.Sources, int32(n))
 	}
 	num := func(name string) float64 {
-		v, err := strconv.ParseFloat(c.args[name], 64)
+		v, err := strconv.ParseFloat(c.Args[name], 64)
 		if err != nil {
-			t.Fatalf("%s: bad %s", c.pos, name)
+			t.Fatalf("%s: bad %s", c.Pos, name)
 		}
 		return v
 	}
-	for name, v := range c.args {
+	for name, v := range c.Args {
 		switch name {
 		case "sources":
 		case "retention":
 			d, err := time.ParseDuration(v)
 			if err != nil {
-				t.Fatalf("%s: bad retention", c.pos)
+				t.Fatalf("%s: bad retention", c.Pos)
 			}
 			cfg.Retention = d
 		case "history":
@@ -222,7 +226,7 @@ func newTestMerger(t *testing.T, c *testCase) (*Merger, error) {
 		case "no-alerts":
 			cfg.Alerts.Disabled = true
 		default:
-			t.Fatalf("%s: unknown argument %s", c.pos, name)
+			t.Fatalf("%s: unknown argument %s", c.Pos, name)
 		}
 	}
 	return NewMerger(cfg)
@@ -236,11 +240,11 @@ func TestMergerDataDriven(t *testing.T) {
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			var m *Merger
-			runDataDriven(t, path, func(t *testing.T, c *testCase) string {
-				if c.cmd != "new" && m == nil {
-					t.Fatalf("%s: %s before new", c.pos, c.cmd)
+			datadriven.Run(t, path, *rewrite, func(t *testing.T, c *datadriven.Case) string {
+				if c.Cmd != "new" && m == nil {
+					t.Fatalf("%s: %s before new", c.Pos, c.Cmd)
 				}
-				switch c.cmd {
+				switch c.Cmd {
 				case "new":
 					var err error
 					if m, err = newTestMerger(t, c); err != nil {
@@ -248,22 +252,22 @@ func TestMergerDataDriven(t *testing.T) {
 					}
 					return ""
 				case "partial":
-					src, _ := strconv.Atoi(c.arg(t, "src"))
-					k := parseTestKey(t, c.arg(t, "key"))
+					src, _ := strconv.Atoi(c.Arg(t, "src"))
+					k := parseTestKey(t, c.Arg(t, "key"))
 					prev := m.Watermark()
-					out, err := m.AddPartial(int32(src), k, parseEvents(t, k, c.input))
+					out, err := m.AddPartial(int32(src), k, parseEvents(t, k, c.Input))
 					if err != nil {
 						return "error: " + err.Error()
 					}
 					return fmtOutput(m, prev, out)
 				case "mark":
-					src, _ := strconv.Atoi(c.arg(t, "src"))
-					_, idle := c.args["idle"]
+					src, _ := strconv.Atoi(c.Arg(t, "src"))
+					_, idle := c.Args["idle"]
 					prev := m.Watermark()
-					out := m.Mark(Mark{Source: int32(src), Watermark: parseTime(t, c.arg(t, "wm")), Idle: idle})
+					out := m.Mark(Mark{Source: int32(src), Watermark: parseTime(t, c.Arg(t, "wm")), Idle: idle})
 					return fmtOutput(m, prev, out)
 				}
-				t.Fatalf("%s: unknown command %q", c.pos, c.cmd)
+				t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
 				return ""
 			})
 		})

@@ -3,7 +3,9 @@ package oracle
 import (
 	"bytes"
 	"encoding/json"
+	"flag"
 	"fmt"
+	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"maps"
 	"os"
 	"path/filepath"
@@ -25,6 +27,8 @@ import (
 // 2026-11-25 UTC.
 
 var testDay = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
+
+var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
 
 func fmtTime(tm time.Time) string {
 	if !tm.Truncate(24 * time.Hour).Equal(testDay) {
@@ -79,22 +83,22 @@ func fmtReport(r *Report) string {
 	return b.String()
 }
 
-func testParams(t *testing.T, c *testCase) Params {
+func testParams(t *testing.T, c *datadriven.Case) Params {
 	t.Helper()
 	p := Params{Rates: map[string]float64{"USD": 1, "EUR": 1.1, "JPY": 0.0067}}
 	dur := func(v string) time.Duration {
 		d, err := time.ParseDuration(v)
 		if err != nil {
-			t.Fatalf("%s: bad duration %q", c.pos, v)
+			t.Fatalf("%s: bad duration %q", c.Pos, v)
 		}
 		return d
 	}
-	for name, v := range c.args {
+	for name, v := range c.Args {
 		switch name {
 		case "partitions":
 			n, err := strconv.Atoi(v)
 			if err != nil {
-				t.Fatalf("%s: bad partitions", c.pos)
+				t.Fatalf("%s: bad partitions", c.Pos)
 			}
 			p.Partitions = n
 		case "lateness":
@@ -109,12 +113,12 @@ func testParams(t *testing.T, c *testCase) Params {
 				cur, r, _ := strings.Cut(kv, ":")
 				f, err := strconv.ParseFloat(r, 64)
 				if err != nil {
-					t.Fatalf("%s: bad rate %q", c.pos, kv)
+					t.Fatalf("%s: bad rate %q", c.Pos, kv)
 				}
 				p.Rates[cur] = f
 			}
 		default:
-			t.Fatalf("%s: unknown argument %s", c.pos, name)
+			t.Fatalf("%s: unknown argument %s", c.Pos, name)
 		}
 	}
 	return p
@@ -132,18 +136,18 @@ func TestOracleDataDriven(t *testing.T) {
 			continue // testdata/fuzz
 		}
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			runDataDriven(t, path, func(t *testing.T, c *testCase) string {
-				if c.cmd != "run" {
-					t.Fatalf("%s: unknown command %q", c.pos, c.cmd)
+			datadriven.Run(t, path, *rewrite, func(t *testing.T, c *datadriven.Case) string {
+				if c.Cmd != "run" {
+					t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
 				}
-				rep, err := RunNDJSON(strings.NewReader(strings.Join(c.input, "\n")), received, testParams(t, c))
+				rep, err := RunNDJSON(strings.NewReader(strings.Join(c.Input, "\n")), received, testParams(t, c))
 				if err != nil {
 					return "error: " + err.Error()
 				}
 				// Every row's figures must add up, whatever the case.
 				for _, k := range rep.KPIs {
 					if k.RevenueMicros != k.PurchaseRevenueMicros+k.AdRevenueMicros-k.RefundMicros {
-						t.Errorf("%s: %s: revenue does not add up", c.pos, k.Key)
+						t.Errorf("%s: %s: revenue does not add up", c.Pos, k.Key)
 					}
 				}
 				return fmtReport(rep)

@@ -1,7 +1,11 @@
-package kpi
+// Package datadriven runs data-driven tests from files in testdata/: each
+// case is a command line with key=value arguments, input lines, a "----"
+// line and the expected output, ended by a blank line. With rewrite set, the
+// expected outputs are rewritten from what the code produces. Test packages
+// keep their own -rewrite flag and pass its value in.
+package datadriven
 
 import (
-	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -9,9 +13,7 @@ import (
 	"testing"
 )
 
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
-
-// testCase is one case of a data-driven test file:
+// Case is one case of a data-driven test file:
 //
 //	# comments and blank lines between cases
 //	command arg=value ...
@@ -21,54 +23,54 @@ var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-d
 //	expected output line
 //	...
 //	(a blank line or the end of the file ends the case)
-type testCase struct {
-	pos      string // file:line of the command
-	cmd      string
-	args     map[string]string // key=value arguments; a bare word maps to ""
-	input    []string
-	expected string
+type Case struct {
+	Pos      string // file:line of the command
+	Cmd      string
+	Args     map[string]string // key=value arguments; a bare word maps to ""
+	Input    []string
+	Expected string
 	line     int // index of the command line in the file
 	outStart int // index of the first expected line
 	outEnd   int // index after the last expected line
 }
 
-// arg returns the value of argument name.
-func (c *testCase) arg(t *testing.T, name string) string {
+// Arg returns the value of argument name, failing the test without it.
+func (c *Case) Arg(t *testing.T, name string) string {
 	t.Helper()
-	v, ok := c.args[name]
+	v, ok := c.Args[name]
 	if !ok {
-		t.Fatalf("%s: missing argument %s", c.pos, name)
+		t.Fatalf("%s: missing argument %s", c.Pos, name)
 	}
 	return v
 }
 
-func parseCases(t *testing.T, path string) ([]string, []*testCase) {
+func parseCases(t *testing.T, path string) ([]string, []*Case) {
 	t.Helper()
 	data, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
-	var cases []*testCase
+	var cases []*Case
 	for i := 0; i < len(lines); {
 		l := strings.TrimSpace(lines[i])
 		if l == "" || strings.HasPrefix(l, "#") {
 			i++
 			continue
 		}
-		c := &testCase{pos: filepath.Base(path) + ":" + strconv.Itoa(i+1), line: i, args: map[string]string{}}
+		c := &Case{Pos: filepath.Base(path) + ":" + strconv.Itoa(i+1), line: i, Args: map[string]string{}}
 		f := strings.Fields(l)
-		c.cmd = f[0]
+		c.Cmd = f[0]
 		for _, a := range f[1:] {
 			k, v, _ := strings.Cut(a, "=")
-			c.args[k] = v
+			c.Args[k] = v
 		}
 		i++
 		for ; i < len(lines) && lines[i] != "----"; i++ {
-			c.input = append(c.input, lines[i])
+			c.Input = append(c.Input, lines[i])
 		}
 		if i == len(lines) {
-			t.Fatalf("%s: no ---- after the command", c.pos)
+			t.Fatalf("%s: no ---- after the command", c.Pos)
 		}
 		i++
 		c.outStart = i
@@ -77,7 +79,7 @@ func parseCases(t *testing.T, path string) ([]string, []*testCase) {
 			out = append(out, lines[i])
 		}
 		c.outEnd = i
-		c.expected = strings.Join(out, "\n")
+		c.Expected = strings.Join(out, "\n")
 		cases = append(cases, c)
 	}
 	return lines, cases
@@ -85,18 +87,20 @@ func parseCases(t *testing.T, path string) ([]string, []*testCase) {
 
 // runDataDriven runs every case of path through run, in order, and compares
 // its output with the expected output (or rewrites it with -rewrite).
-func runDataDriven(t *testing.T, path string, run func(t *testing.T, c *testCase) string) {
+// Run runs every case of the file at path through run and compares the
+// output with the expected output, or rewrites the file when rewrite is set.
+func Run(t *testing.T, path string, rewrite bool, run func(t *testing.T, c *Case) string) {
 	t.Helper()
 	lines, cases := parseCases(t, path)
 	var got []string
 	for _, c := range cases {
 		out := strings.TrimRight(run(t, c), "\n")
 		got = append(got, out)
-		if !*rewrite && out != c.expected {
-			t.Errorf("%s: %s\n--- got:\n%s\n--- want:\n%s", c.pos, lines[c.line], out, c.expected)
+		if !rewrite && out != c.Expected {
+			t.Errorf("%s: %s\n--- got:\n%s\n--- want:\n%s", c.Pos, lines[c.line], out, c.Expected)
 		}
 	}
-	if !*rewrite {
+	if !rewrite {
 		return
 	}
 	var b strings.Builder
