@@ -117,42 +117,16 @@ func post(t *testing.T, url, key string, body []byte) posted {
 	return posted{status: resp.StatusCode, retryAfter: resp.Header.Get("Retry-After"), accepted: r.Accepted}
 }
 
-// readAll consumes a topic from the start (read_committed) until it has seen
-// the end offsets taken when it starts.
+// readAll reads a topic up to its end offsets (kafka.ReadAll).
 func readAll(t *testing.T, topic string) []*kgo.Record {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers(t)...), kgo.ConsumeTopics(topic),
-		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()))
+	recs, err := kafka.ReadAll(ctx, []kgo.Opt{kgo.SeedBrokers(brokers(t)...)}, topic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	left := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			left[o.Partition] = o.Offset
-		}
-	})
-	var out []*kgo.Record
-	for len(left) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("timed out reading %s; still waiting for %v", topic, left)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			out = append(out, r)
-			if r.Offset+1 >= left[r.Partition] {
-				delete(left, r.Partition)
-			}
-		})
-	}
-	return out
+	return recs
 }
 
 func startGateway(t *testing.T, topic string, mod func(*gateway.Config)) (*httptest.Server, *gateway.Gateway) {

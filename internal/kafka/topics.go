@@ -9,6 +9,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kgo"
 )
 
 // Default topic names. Later stages add theirs to Topics.
@@ -145,6 +146,46 @@ func EndOffsets(ctx context.Context, adm *kadm.Client, topics ...string) (map[st
 	if len(errs) > 0 {
 		sort.Slice(errs, func(i, j int) bool { return errs[i].Error() < errs[j].Error() })
 		return out, errors.Join(errs...)
+	}
+	return out, nil
+}
+
+// ReadAll reads topic from the start up to its last stable offsets, taken
+// when it starts, read_committed, and returns the data records (transaction
+// markers are read, so that the end is reached, but not returned). opts name
+// the cluster (seeds, TLS, SASL). For tests, tools and replays.
+func ReadAll(ctx context.Context, opts []kgo.Opt, topic string) ([]*kgo.Record, error) {
+	cl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), kgo.ConsumeTopics(topic),
+		kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.KeepControlRecords())...)
+	if err != nil {
+		return nil, err
+	}
+	defer cl.Close()
+	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, topic)
+	if err != nil {
+		return nil, fmt.Errorf("list offsets of %s: %w", topic, err)
+	}
+	left := map[int32]int64{}
+	ends.Each(func(o kadm.ListedOffset) {
+		if o.Offset > 0 {
+			left[o.Partition] = o.Offset
+		}
+	})
+	var out []*kgo.Record
+	for len(left) > 0 {
+		fs := cl.PollFetches(ctx)
+		if err := ctx.Err(); err != nil {
+			return out, fmt.Errorf("read %s: %w (still waiting for partitions %v)", topic, err, left)
+		}
+		fs.EachRecord(func(r *kgo.Record) {
+			if !r.Attrs.IsControl() {
+				out = append(out, r)
+			}
+			if r.Offset+1 >= left[r.Partition] {
+				delete(left, r.Partition)
+			}
+		})
 	}
 	return out, nil
 }

@@ -10,9 +10,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
 const (
@@ -96,38 +97,15 @@ func readOut(t *testing.T, brokers []string) map[string][]uint64 {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
-	cl, err := kgo.NewClient(kgo.SeedBrokers(brokers...), kgo.ConsumeTopics(outTopic),
-		kgo.FetchIsolationLevel(kgo.ReadCommitted()), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()), kgo.KeepControlRecords())
+	recs, err := kafka.ReadAll(ctx, []kgo.Opt{kgo.SeedBrokers(brokers...)}, outTopic)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListCommittedOffsets(ctx, outTopic)
-	if err != nil {
-		t.Fatal(err)
-	}
-	left := map[int32]int64{}
-	ends.Each(func(o kadm.ListedOffset) {
-		if o.Offset > 0 {
-			left[o.Partition] = o.Offset
-		}
-	})
 	got := map[string][]uint64{}
-	for len(left) > 0 {
-		fs := cl.PollFetches(ctx)
-		if ctx.Err() != nil {
-			t.Fatalf("timed out reading outputs; waiting for %v", left)
-		}
-		fs.EachRecord(func(r *kgo.Record) {
-			if !r.Attrs.IsControl() {
-				k, v, _ := strings.Cut(string(r.Value), ":")
-				n, _ := strconv.ParseUint(v, 10, 64)
-				got[k] = append(got[k], n)
-			}
-			if r.Offset+1 >= left[r.Partition] {
-				delete(left, r.Partition)
-			}
-		})
+	for _, r := range recs {
+		k, v, _ := strings.Cut(string(r.Value), ":")
+		n, _ := strconv.ParseUint(v, 10, 64)
+		got[k] = append(got[k], n)
 	}
 	return got
 }
