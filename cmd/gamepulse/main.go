@@ -36,6 +36,7 @@ func commands() []command {
 	return []command{
 		demoCommand(),
 		gatewayCommand(),
+		processCommand(),
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),

@@ -26,6 +26,14 @@ type Task interface {
 	Flush(now time.Time, out *Outputs) error
 }
 
+// Closer is implemented by tasks that hold resources beyond their state
+// (for example a share of a process-wide watermark tracker): Close is called
+// once when the task is dropped, on revocation or after an aborted
+// transaction, and the task is not used again.
+type Closer interface {
+	Close()
+}
+
 // TaskFactory makes the task of an input partition.
 type TaskFactory func(topic string, partition int32) Task
 
@@ -167,6 +175,7 @@ func (p *Processor) onRevoked(parts []int32) {
 	defer p.mu.Unlock()
 	for _, part := range parts {
 		delete(p.assigned, part)
+		closeTask(p.tasks[part])
 		delete(p.tasks, part)
 	}
 	p.log.Info("partitions revoked", "partitions", parts)
@@ -175,8 +184,17 @@ func (p *Processor) onRevoked(parts []int32) {
 // dropTasks forgets every task; they are rebuilt from the changelog.
 func (p *Processor) dropTasks() {
 	p.mu.Lock()
+	for _, t := range p.tasks {
+		closeTask(t)
+	}
 	p.tasks = map[int32]Task{}
 	p.mu.Unlock()
+}
+
+func closeTask(t Task) {
+	if c, ok := t.(Closer); ok {
+		c.Close()
+	}
 }
 
 // task returns the task of a partition, creating and restoring it.

@@ -1,0 +1,216 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	httppprof "net/http/pprof"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
+	"github.com/gamepulse/gamepulse/internal/processor"
+	"github.com/gamepulse/gamepulse/internal/stream"
+)
+
+func processCommand() command {
+	c := command{
+		name:    "process",
+		summary: "stream processor: dedup, enrich, sessionize, windowed KPIs, exactly once",
+		usage: `Usage: gamepulse process --brokers ADDRS [--instance-id ID] [flags]
+
+A Kafka consumer-group application in two stages, both in this process:
+
+  stage 1 (one task per raw partition): validate (failures go to the
+    dead-letter topic with the reason and the original bytes), completeness
+    ledger, dedup by event_id and store transaction id, enrichment (USD
+    revenue, player attributes), sessionization, per-player fraud alerts;
+    writes enriched events, sessions, late events and alerts, and KPI
+    partials with watermark marks to the internal partials topic.
+  stage 2 (one task per partials partition): merges the partials into
+    minute and hour KPI rows per game and per (game, platform, country);
+    emits each row when the watermark passes its end and a correction when a
+    late event changes it; completeness rows; game-level alerts.
+
+Every poll's outputs, the state changes (compacted changelog topics) and the
+consumed offsets commit in one Kafka transaction (read_committed). Run 1..N
+instances with distinct, stable --instance-id values: Kafka spreads the
+partitions among them, state moves with its partition, and a restarted
+instance fences its previous incarnation. SIGINT/SIGTERM aborts the open
+transaction and leaves the group cleanly.
+
+The rules, defaults included, are in docs/design/processor.md.
+
+Example:
+  gamepulse process --brokers 127.0.0.1:9092 --instance-id proc-1 --metrics-listen 127.0.0.1:9101`,
+	}
+	c.run = func(ctx context.Context, env *Env, args []string) error {
+		fs := newFlagSet(env, c)
+		lf := addLogFlags(fs)
+		kf := addKafkaFlags(fs, "127.0.0.1:9092")
+		tf := addTopicFlags(fs)
+		pf := addProcessFlags(fs, tf)
+		metricsListen := fs.String("metrics-listen", "127.0.0.1:9101", "admin address serving /metrics (and /debug/pprof with --pprof); empty: none")
+		pprof := fs.Bool("pprof", false, "serve /debug/pprof on the admin address")
+		if err := resolve(fs, env, args); err != nil {
+			return err
+		}
+		log, err := lf.logger(env.Stderr)
+		if err != nil {
+			return err
+		}
+		topics, err := tf.topics()
+		if err != nil {
+			return err
+		}
+		reg := newRegistry()
+		g, gctx := errgroup.WithContext(ctx)
+		if *metricsListen != "" {
+			ln, err := net.Listen("tcp", *metricsListen)
+			if err != nil {
+				return fmt.Errorf("metrics: listen: %w", err)
+			}
+			mux := http.NewServeMux()
+			mux.Handle("GET /metrics", metricsHandler(reg))
+			if *pprof {
+				mux.HandleFunc("/debug/pprof/", httppprof.Index)
+				mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+			}
+			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+			g.Go(func() error {
+				<-gctx.Done()
+				return srv.Close()
+			})
+			g.Go(func() error {
+				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+					return err
+				}
+				return nil
+			})
+			log.Info("metrics listening", "addr", ln.Addr().String())
+		}
+		if _, err := startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log); err != nil {
+			return err
+		}
+		return g.Wait()
+	}
+	return c
+}
+
+// processFlags are the processor's settings.
+type processFlags struct {
+	cfg         pipeline.Config
+	ratesFile   string
+	createTopic bool
+	delivery    string
+}
+
+// addProcessFlags registers the processor's settings, and the names of the
+// topics it writes on tf.
+func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
+	f := &processFlags{}
+	d := kafka.DefaultTopicConfig()
+	fs.StringVar(&tf.t.Enriched, "topic-enriched", d.Enriched, "topic of deduplicated, enriched events (JSON, keyed by player_id)")
+	fs.StringVar(&tf.t.Late, "topic-late", d.Late, "topic of events that arrived after their minute closed (JSON)")
+	fs.StringVar(&tf.t.Sessions, "topic-sessions", d.Sessions, "topic of closed sessions (JSON, keyed by session_id)")
+	fs.StringVar(&tf.t.KPI, "topic-kpi", d.KPI, "topic of KPI and completeness upserts (JSON, compacted, keyed by window and dimensions)")
+	fs.StringVar(&tf.t.KPIPartials, "topic-kpi-partials", d.KPIPartials, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
+	fs.StringVar(&tf.t.Alerts, "topic-alerts", d.Alerts, "topic of real-time alerts (JSON, keyed by rule|subject)")
+
+	host, _ := os.Hostname()
+	if host == "" {
+		host = "local"
+	}
+	c := &f.cfg
+	fs.StringVar(&c.AppID, "app-id", pipeline.DefaultAppID, "prefix of the consumer groups, transactional ids and changelog topics")
+	fs.StringVar(&c.InstanceID, "instance-id", host, "this instance's id: stable across its restarts (to fence its zombie), unique among running instances")
+	fs.StringVar(&f.delivery, "delivery", string(processor.ExactlyOnce), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
+	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 10000, "input records per transaction at most")
+	fs.DurationVar(&c.TxnTimeout, "txn-timeout", 30*time.Second, "transaction timeout: how long a crashed instance's open transaction can block readers")
+	fs.BoolVar(&f.createTopic, "create-topics", true, "create the output, partials and changelog topics when missing")
+
+	c.Jobs.EnsureDefaults()
+	fs.DurationVar(&c.Jobs.DedupHorizon, "dedup-horizon", jobs.DefaultDedupHorizon, "event time an event_id (and a purchase's store transaction id) is remembered for dedup")
+	fs.DurationVar(&c.Jobs.SessionGap, "session-gap", jobs.DefaultSessionGap, "inactivity (event time) that closes a session without session_end")
+	fs.DurationVar(&c.Jobs.AllowedLateness, "allowed-lateness", jobs.DefaultAllowedLateness, "watermark = max event time seen on a partition minus this")
+	fs.IntVar(&c.Jobs.FraudMaxPurchases, "fraud-max-purchases", jobs.DefaultFraudMaxPurchases, "alert when one player makes more purchases than this in one minute")
+	fs.StringVar(&f.ratesFile, "fx-rates", "", "file of CUR=rate lines (USD per unit) replacing the built-in FX table")
+	wd := stream.DefaultWatermarkConfig()
+	fs.DurationVar(&c.Watermark.IdleTimeout, "idle-timeout", wd.IdleTimeout, "a partition without records for this long (wall clock) stops holding the watermark back")
+	fs.DurationVar(&c.Merger.Retention, "retention", kpi.DefaultRetention, "how long past its end a KPI window accepts corrections")
+	ad := kpi.DefaultAlertConfig()
+	c.Merger.Alerts = ad
+	fs.Float64Var(&c.Merger.Alerts.DropPercent, "alert-drop-percent", ad.DropPercent, "alert when a game's active players or revenue in a minute fall this many % below its recent mean")
+	fs.IntVar(&c.Merger.Alerts.History, "alert-history", ad.History, "minutes in the recent mean of the game-level alert rules")
+	fs.Float64Var(&c.Merger.Alerts.ActiveFloor, "alert-active-floor", ad.ActiveFloor, "the active-players drop rule applies only above this mean")
+	fs.Float64Var(&c.Merger.Alerts.RevenueFloorMicros, "alert-revenue-floor-micros", ad.RevenueFloorMicros, "the revenue drop rule applies only above this mean (micro-USD per minute)")
+	fs.Float64Var(&c.Merger.Alerts.RefundFactor, "alert-refund-factor", ad.RefundFactor, "alert when a game's refunds in a minute exceed this multiple of their recent mean")
+	fs.Float64Var(&c.Merger.Alerts.RefundFloor, "alert-refund-floor", ad.RefundFloor, "and are at least this many")
+	return f
+}
+
+// config returns the pipeline configuration for topics.
+func (f *processFlags) config(topics kafka.Topics) (pipeline.Config, error) {
+	c := f.cfg
+	c.Topics = topics
+	c.Delivery = processor.Delivery(f.delivery)
+	if c.Delivery != processor.ExactlyOnce && c.Delivery != processor.AtLeastOnce {
+		return c, fmt.Errorf("--delivery must be %s or %s, got %q", processor.ExactlyOnce, processor.AtLeastOnce, f.delivery)
+	}
+	c.Watermark.AllowedLateness = c.Jobs.AllowedLateness
+	if f.ratesFile != "" {
+		r, err := jobs.LoadRates(f.ratesFile)
+		if err != nil {
+			return c, fmt.Errorf("--fx-rates: %w", err)
+		}
+		c.Jobs.Rates = r
+	}
+	return c, nil
+}
+
+// startProcessor creates the processor's topics and runs it in g.
+func startProcessor(ctx context.Context, g *errgroup.Group, f *processFlags, kc kafka.Config, topics kafka.Topics,
+	reg prometheus.Registerer, log *slog.Logger) (*pipeline.Pipeline, error) {
+	log = log.With("component", "processor")
+	cfg, err := f.config(topics)
+	if err != nil {
+		return nil, err
+	}
+	base, err := kc.Opts(log)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pipeline.New(cfg, base, pipeline.NewMetrics(reg), processor.NewMetrics(reg), log)
+	if err != nil {
+		return nil, err
+	}
+	cl, err := newKafkaClient(kc, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	specs := topics.Specs()
+	if f.createTopic {
+		specs = append(specs, p.Specs()...)
+	}
+	err = ensureTopics(ctx, cl, specs, log)
+	cl.Close()
+	if err != nil {
+		return nil, err
+	}
+	g.Go(func() error {
+		err := p.Run(ctx)
+		log.Info("processor stopped")
+		return err
+	})
+	return p, nil
+}

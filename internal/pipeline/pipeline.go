@@ -1,0 +1,237 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/processor"
+	"github.com/gamepulse/gamepulse/internal/stream"
+)
+
+// Stage names: each stage is a consumer group AppID.<stage>, and its stores
+// are AppID.<stage>.<store>.
+const (
+	stage1Name = "stage1"
+	stage2Name = "stage2"
+)
+
+// DefaultAppID names the processor's consumer groups, transactional ids and
+// changelog topics.
+const DefaultAppID = "gamepulse.processor"
+
+// Config configures the stream processor.
+type Config struct {
+	AppID      string // prefix of groups, transactional ids and changelog topics (default DefaultAppID)
+	InstanceID string // stable per instance across restarts (fences its zombie); unique among instances
+	Topics     kafka.Topics
+	Delivery   processor.Delivery
+	// MaxPollRecords bounds the records of one transaction (per stage).
+	MaxPollRecords int
+	TxnTimeout     time.Duration
+
+	Jobs      jobs.Config
+	Watermark stream.WatermarkConfig
+	Merger    kpi.MergerConfig // Sources are filled from the raw topic's partitions
+}
+
+// EnsureDefaults fills zero fields.
+func (c *Config) EnsureDefaults() {
+	if c.AppID == "" {
+		c.AppID = DefaultAppID
+	}
+	if c.Delivery == "" {
+		c.Delivery = processor.ExactlyOnce
+	}
+	c.Jobs.EnsureDefaults()
+	c.Watermark.EnsureDefaults()
+	c.Merger.EnsureDefaults()
+}
+
+// Validate reports the first problem with c.
+func (c *Config) Validate() error {
+	if c.InstanceID == "" {
+		return errors.New("pipeline: an instance id is required")
+	}
+	if c.Topics.Raw == "" || c.Topics.KPIPartials == "" || c.Topics.KPI == "" {
+		return errors.New("pipeline: topic names must not be empty")
+	}
+	if err := c.Jobs.Validate(); err != nil {
+		return err
+	}
+	if err := c.Watermark.Validate(); err != nil {
+		return err
+	}
+	if c.Jobs.AllowedLateness != c.Watermark.AllowedLateness {
+		return fmt.Errorf("pipeline: the jobs' allowed lateness (%s) must equal the watermarks' (%s)", c.Jobs.AllowedLateness, c.Watermark.AllowedLateness)
+	}
+	return nil
+}
+
+// Pipeline is the stream processor: stage 1 over the raw topic and stage 2
+// over the partials topic, each a processor.Processor (a consumer group
+// running exactly-once transactions).
+type Pipeline struct {
+	cfg     Config
+	base    []kgo.Opt
+	log     *slog.Logger
+	metrics *Metrics
+	pm      *processor.Metrics
+	wm      *watermarks
+
+	partialsPartitions int32
+}
+
+// New returns a pipeline. base holds the connection options; m its metrics
+// (nil: unregistered); pm the engine's.
+func New(cfg Config, base []kgo.Opt, m *Metrics, pm *processor.Metrics, log *slog.Logger) (*Pipeline, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if _, err := jobs.NewStage(cfg.Jobs); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	wm, err := newWatermarks(cfg.Watermark)
+	if err != nil {
+		return nil, err
+	}
+	return &Pipeline{cfg: cfg, base: base, log: log, metrics: m, pm: pm, wm: wm}, nil
+}
+
+// Stats returns the pipeline's live counters.
+func (p *Pipeline) Stats() *Stats { return &p.metrics.stats }
+
+// Specs returns every topic the processor writes or keeps state in (beyond
+// the raw and dead-letter topics), partitioned like the raw topic: the
+// output topics, the partials topic and the compacted changelogs.
+func (p *Pipeline) Specs() []kafka.TopicSpec {
+	t := p.cfg.Topics
+	specs := t.ProcessorSpecs()
+	compact := "compact"
+	for _, s := range p.changelogs() {
+		specs = append(specs, kafka.TopicSpec{Name: s, Partitions: t.Partitions, Replication: t.Replication,
+			Configs: map[string]*string{"cleanup.policy": &compact}})
+	}
+	return specs
+}
+
+func (p *Pipeline) stores(stage string) []string {
+	var names []string
+	if stage == stage1Name {
+		names = jobs.Stores()
+	} else {
+		names = stage2Stores()
+	}
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = p.storeName(stage, n)
+	}
+	return out
+}
+
+func (p *Pipeline) changelogs() []string {
+	var out []string
+	for _, stage := range []string{stage1Name, stage2Name} {
+		for _, s := range p.stores(stage) {
+			out = append(out, processor.ChangelogTopic(s))
+		}
+	}
+	return out
+}
+
+// partitionCounts checks the topology: the changelogs of each stage must
+// have as many partitions as its input. It returns the raw and partials
+// topics' partition counts.
+func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, partials int32, err error) {
+	names := append([]string{p.cfg.Topics.Raw, p.cfg.Topics.KPIPartials}, p.changelogs()...)
+	details, err := adm.ListTopics(ctx, names...)
+	if err != nil {
+		return 0, 0, fmt.Errorf("pipeline: list topics: %w", err)
+	}
+	count := func(name string) (int32, error) {
+		d, ok := details[name]
+		if !ok || d.Err != nil {
+			return 0, fmt.Errorf("pipeline: topic %s does not exist (gamepulse process creates it unless --create-topics=false)", name)
+		}
+		return int32(len(d.Partitions)), nil
+	}
+	if raw, err = count(p.cfg.Topics.Raw); err != nil {
+		return 0, 0, err
+	}
+	if partials, err = count(p.cfg.Topics.KPIPartials); err != nil {
+		return 0, 0, err
+	}
+	for _, stage := range []string{stage1Name, stage2Name} {
+		want := raw
+		if stage == stage2Name {
+			want = partials
+		}
+		for _, s := range p.stores(stage) {
+			n, err := count(processor.ChangelogTopic(s))
+			if err != nil {
+				return 0, 0, err
+			}
+			if n != want {
+				return 0, 0, fmt.Errorf("pipeline: changelog %s has %d partitions, its input %d: they must be co-partitioned",
+					processor.ChangelogTopic(s), n, want)
+			}
+		}
+	}
+	return raw, partials, nil
+}
+
+// Run processes until ctx is done: both stages, each in its own consumer
+// group. It returns the first stage's error.
+func (p *Pipeline) Run(ctx context.Context) error {
+	cl, err := kgo.NewClient(p.base...)
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	raw, partials, err := p.partitionCounts(ctx, kadm.NewClient(cl))
+	cl.Close()
+	if err != nil {
+		return err
+	}
+	p.partialsPartitions = partials
+	p.cfg.Merger.Sources = make([]int32, raw)
+	for i := range raw {
+		p.cfg.Merger.Sources[i] = i
+	}
+	if err := p.cfg.Merger.Validate(); err != nil {
+		return err
+	}
+	s1, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage1Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.Raw,
+		Stores: p.stores(stage1Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout},
+		p.base, func(_ string, part int32) processor.Task { return p.newStage1(part) }, p.pm, p.log.With("stage", stage1Name))
+	if err != nil {
+		return err
+	}
+	s2, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage2Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.KPIPartials,
+		Stores: p.stores(stage2Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout},
+		p.base, func(_ string, part int32) processor.Task { return p.newStage2(part) }, p.pm, p.log.With("stage", stage2Name))
+	if err != nil {
+		return err
+	}
+	p.log.Info("processor starting", "instance", p.cfg.InstanceID, "delivery", p.cfg.Delivery,
+		"raw_partitions", raw, "partials_partitions", partials)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error { return s1.Run(gctx) })
+	g.Go(func() error { return s2.Run(gctx) })
+	return g.Wait()
+}

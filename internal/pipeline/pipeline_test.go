@@ -1,0 +1,87 @@
+package pipeline_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/oracle"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
+	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
+)
+
+// simRates is the FX table of the simulator's storefront currencies.
+var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2, "JPY": 0.0067}
+
+// TestPipelineEqualsOracle runs both stages on the embedded broker over
+// simulated traffic with duplicates, late and malformed events, and compares
+// every output with the batch oracle.
+func TestPipelineEqualsOracle(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	opts := []kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}
+	topics := kafka.DefaultTopicConfig()
+	topics.Partitions, topics.Replication = 3, 1
+
+	rates, err := jobs.NewRates(simRates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := pipeline.Config{InstanceID: "t1", Topics: topics, MaxPollRecords: 2000, Jobs: jobs.Config{Rates: rates}}
+	p, err := pipeline.New(cfg, opts, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), append(topics.Specs(), p.Specs()...), nil); err != nil {
+		t.Fatal(err)
+	}
+	cl.Close()
+
+	sim := pipelinetest.SimConfig(7, 100)
+	max, err := pipelinetest.Produce(ctx, opts, topics.Raw, sim, 20000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipelinetest.ProduceSentinels(ctx, opts, topics.Raw, int(topics.Partitions), "gem-garden", max.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(runCtx) }()
+	if err := pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+
+	rep, err := pipelinetest.RunOracle(ctx, opts, topics.Raw, oracle.Params{Partitions: int(topics.Partitions), Rates: simRates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := pipelinetest.ReadOutputs(ctx, opts, topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("raw %d, enriched %d, dead letters %v, sessions %d, kpi rows %d, late %d, watermark %s",
+		out.Raw, out.Enriched, out.DeadLetters, len(out.Sessions), len(out.KPI), out.Late, out.Watermark)
+	if err := pipelinetest.Compare(out, rep); err != nil {
+		t.Fatalf("pipeline differs from the oracle:\n%v", err)
+	}
+}

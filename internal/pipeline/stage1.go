@@ -1,0 +1,264 @@
+package pipeline
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/processor"
+	"github.com/gamepulse/gamepulse/internal/stream"
+)
+
+// minute is the KPI windowing the late rule judges by.
+var minute = stream.Windowing{Size: time.Minute}
+
+// markEvery is how often a source re-sends an unchanged watermark mark, so
+// that stage 2 sees it is alive (and a new stage-2 owner learns it soon).
+const markEvery = time.Second
+
+// watermarks is the process-wide watermark tracker of stage 1: the
+// stream.Watermarks of the raw partitions this instance owns, behind a
+// mutex, with the combined watermark in force published for lock-free reads
+// by every task.
+type watermarks struct {
+	mu      sync.Mutex
+	w       *stream.Watermarks
+	current atomic.Int64 // Unix ms of the combined watermark in force; math.MinInt64: none yet
+}
+
+func newWatermarks(cfg stream.WatermarkConfig) (*watermarks, error) {
+	w, err := stream.NewWatermarks(cfg)
+	if err != nil {
+		return nil, err
+	}
+	wm := &watermarks{w: w}
+	wm.current.Store(math.MinInt64)
+	return wm, nil
+}
+
+// Current returns the combined watermark in force (zero before there is one).
+func (w *watermarks) Current() time.Time {
+	ms := w.current.Load()
+	if ms == math.MinInt64 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms).UTC()
+}
+
+// stage1 is the task of one raw partition: jobs.Stage (validation, ledger,
+// dedup, enrichment, sessions, the per-player fraud rule) plus the engine's
+// part: watermarks, late events, KPI partials and marks to stage 2, and the
+// changelog of the stage's stores.
+type stage1 struct {
+	p     *Pipeline
+	part  int32
+	stage *jobs.Stage
+	wm    *watermarks
+
+	started bool // the partition's restored clock has been observed
+	active  bool // records since the last flush
+
+	res      jobs.Result
+	pending  map[kpi.Key]*kpi.Aggregate // this transaction's partials
+	ledger   []jobs.LedgerCount
+	sessions []jobs.Session
+	buf      []byte
+
+	lastMark   mark
+	lastMarkAt time.Time
+}
+
+func (p *Pipeline) newStage1(part int32) processor.Task {
+	st, err := jobs.NewStage(p.cfg.Jobs) // validated in New
+	if err != nil {
+		panic(err)
+	}
+	p.wm.mu.Lock()
+	p.wm.w.Assign(part, time.Now())
+	p.wm.mu.Unlock()
+	return &stage1{p: p, part: part, stage: st, wm: p.wm, pending: map[kpi.Key]*kpi.Aggregate{}}
+}
+
+// Close stops tracking the partition's watermark.
+func (t *stage1) Close() {
+	t.wm.mu.Lock()
+	t.wm.w.Revoke(t.part)
+	t.wm.mu.Unlock()
+}
+
+// Restore applies one changelog record of a stage-1 store.
+func (t *stage1) Restore(store string, key, value []byte) error {
+	return t.stage.Restore(t.p.storeOf(stage1Name, store), key, value)
+}
+
+// Process runs one raw record through the jobs and emits what it produced.
+func (t *stage1) Process(rec *kgo.Record, out *processor.Outputs) error {
+	t.active = true
+	r := &t.res
+	t.stage.Process(rec.Value, r)
+	m := t.p.metrics
+	topics := &t.p.cfg.Topics
+	switch {
+	case r.DeadLetter != nil:
+		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value,
+			kgo.RecordHeader{Key: "code", Value: []byte(r.DeadLetter.Code)},
+			kgo.RecordHeader{Key: "reason", Value: []byte(r.DeadLetter.Reason)},
+			kgo.RecordHeader{Key: "source_topic", Value: []byte(rec.Topic)},
+			kgo.RecordHeader{Key: "source_partition", Value: strconv.AppendInt(nil, int64(rec.Partition), 10)},
+			kgo.RecordHeader{Key: "source_offset", Value: strconv.AppendInt(nil, rec.Offset, 10)})
+		m.deadLetters.WithLabelValues(r.DeadLetter.Code).Inc()
+		m.stats.DeadLetters.Add(1)
+	case r.Drop != jobs.NotDropped:
+		m.duplicates.WithLabelValues(r.Drop.String()).Inc()
+		m.stats.Duplicates.Add(1)
+	default:
+		if err := t.accepted(rec, out); err != nil {
+			return err
+		}
+	}
+	t.emitSessions(r.Sessions, out)
+	for i := range r.Alerts {
+		a := &r.Alerts[i]
+		v, err := a.AppendJSON(nil)
+		if err != nil {
+			return err
+		}
+		out.Add(topics.Alerts, -1, []byte(a.Key()), v)
+		m.alerts.WithLabelValues(a.Rule).Inc()
+	}
+	return nil
+}
+
+func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
+	x := &t.res.Enriched
+	m := t.p.metrics
+	var err error
+	t.buf, err = x.AppendJSON(t.buf[:0])
+	if err != nil {
+		return err
+	}
+	v := append([]byte(nil), t.buf...)
+	key := []byte(x.Key())
+	out.Add(t.p.cfg.Topics.Enriched, -1, key, v)
+	m.accepted.Inc()
+	m.stats.Accepted.Add(1)
+	if wm := t.wm.Current(); stream.IsLate(x.EventTime, wm, minute) {
+		out.Add(t.p.cfg.Topics.Late, -1, key, v,
+			kgo.RecordHeader{Key: "watermark", Value: wm.AppendFormat(nil, time.RFC3339Nano)})
+		m.late.Inc()
+		m.stats.Late.Add(1)
+	}
+	e := x.Event
+	in := kpi.Input{Time: x.EventTime, Player: e.GetPlayerId(), Game: e.GetGameId(), Platform: x.PlatformNorm,
+		Country: x.CountryNorm, Type: e.GetEventType(), RevenueMicros: x.RevenueUSDMicros, NewPlayer: x.NewPlayer, Level: level(e)}
+	detail, game := kpi.Keys(in)
+	t.add(detail, in)
+	t.add(game, in)
+	return nil
+}
+
+func (t *stage1) add(k kpi.Key, in kpi.Input) {
+	a := t.pending[k]
+	if a == nil {
+		a = &kpi.Aggregate{}
+		t.pending[k] = a
+	}
+	a.Add(in)
+}
+
+func level(e *event.Event) int32 {
+	switch p := e.GetPayload().(type) {
+	case *event.Event_LevelStart:
+		return p.LevelStart.GetLevel()
+	case *event.Event_LevelComplete:
+		return p.LevelComplete.GetLevel()
+	case *event.Event_LevelFail:
+		return p.LevelFail.GetLevel()
+	}
+	return 0
+}
+
+func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
+	for i := range ss {
+		s := &ss[i]
+		v, err := s.AppendJSON(nil)
+		if err != nil { // a Session always marshals
+			panic(err)
+		}
+		out.Add(t.p.cfg.Topics.Sessions, -1, []byte(s.Key()), v)
+	}
+	t.p.metrics.sessions.Add(float64(len(ss)))
+	t.p.metrics.stats.Sessions.Add(int64(len(ss)))
+}
+
+// Flush advances the watermarks, closes the sessions of an idle partition,
+// and emits this transaction's partials, ledger deltas, the watermark mark
+// and the changelog.
+func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
+	pw := t.advance(now)
+	if pw.Idle && !pw.Effective.IsZero() {
+		// Only an idle partition is advanced past its own watermark (see
+		// jobs.Stage.Advance): its open sessions close on the combined one.
+		t.sessions = t.stage.Advance(pw.Effective, t.sessions[:0])
+		t.emitSessions(t.sessions, out)
+	}
+	partials := t.p.cfg.Topics.KPIPartials
+	t.ledger = t.stage.DrainLedger(t.ledger[:0])
+	for _, l := range t.ledger {
+		d := ledgerDelta{Source: t.part, Row: completenessKey{Game: l.GameID, Platform: l.Platform, Build: l.AppBuild, Minute: l.Window.UnixMilli()},
+			Counts: completeness{Gaps: l.Gaps, Duplicates: l.Duplicates, OutOfOrder: l.OutOfOrder}}
+		out.Add(partials, -1, []byte(d.Row.partitionKey()), d.appendEncode(nil))
+	}
+	if len(t.pending) > 0 {
+		keys := make([]kpi.Key, 0, len(t.pending))
+		for k := range t.pending {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			v := partial{Source: t.part, Key: k, Agg: t.pending[k]}.appendEncode(nil)
+			out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
+		}
+		clear(t.pending)
+		t.p.metrics.partials.Add(float64(len(keys)))
+	}
+	mk := mark{Source: t.part, Watermark: pw.Effective, Idle: pw.Idle}
+	if mk != t.lastMark || now.Sub(t.lastMarkAt) >= markEvery {
+		v := mk.appendEncode(nil)
+		for q := int32(0); q < t.p.partialsPartitions; q++ {
+			out.Add(partials, q, []byte("mark"), v)
+		}
+		t.lastMark, t.lastMarkAt = mk, now
+	}
+	t.stage.Changes(func(store string, key, value []byte) {
+		out.Changelog(t.p.storeName(stage1Name, store), t.part, key, value)
+	})
+	return nil
+}
+
+// advance feeds the partition's progress to the process-wide tracker and
+// returns the partition's watermark as of now.
+func (t *stage1) advance(now time.Time) stream.PartitionWatermark {
+	max, ok := t.stage.MaxEventTime()
+	t.wm.mu.Lock()
+	defer t.wm.mu.Unlock()
+	if ok && (t.active || !t.started) {
+		// The first flush after a restore resumes from the restored clock.
+		t.wm.w.Observe(t.part, max, now)
+	}
+	t.started, t.active = true, false
+	comb := t.wm.w.Combined(now)
+	if !comb.IsZero() {
+		t.wm.current.Store(comb.UnixMilli())
+	}
+	pw, _ := t.wm.w.Partition(t.part, now)
+	return pw
+}

@@ -1,0 +1,291 @@
+package pipeline
+
+import (
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/processor"
+)
+
+// Stage-2 store names (prefixed by the application id).
+const (
+	storeWindows      = "windows"      // key: kpi.Key string; value: kpi.WindowState
+	storeMarks        = "marks"        // key: "source/N" (a mark) or "global" (the watermark)
+	storeCompleteness = "completeness" // key: completenessKey string; value: its counts
+)
+
+func stage2Stores() []string { return []string{storeWindows, storeMarks, storeCompleteness} }
+
+// stage2 is the task of one partials partition: the kpi.Merger (final rows,
+// corrections, hours, game-level alerts) plus the completeness rows, with
+// their changelogs.
+type stage2 struct {
+	p      *Pipeline
+	part   int32
+	merger *kpi.Merger
+
+	restored bool
+	rWindows map[kpi.Key]kpi.WindowState
+	rMarks   []kpi.Mark
+	rWM      time.Time
+
+	comp        map[string]*compRow // by completenessKey.String()
+	compTouched map[string]bool
+	compExpired int64 // the watermark minute up to which completeness rows were expired
+	touched     map[kpi.Key]bool
+	marksDirty  bool
+}
+
+func (p *Pipeline) newStage2(part int32) processor.Task {
+	return &stage2{p: p, part: part, rWindows: map[kpi.Key]kpi.WindowState{},
+		comp: map[string]*compRow{}, compTouched: map[string]bool{}, touched: map[kpi.Key]bool{}}
+}
+
+// Restore applies one changelog record of a stage-2 store.
+func (t *stage2) Restore(store string, key, value []byte) error {
+	k := string(key)
+	switch t.p.storeOf(stage2Name, store) {
+	case storeWindows:
+		rk, err := kpi.ParseKey(k)
+		if err != nil {
+			return err
+		}
+		if value == nil {
+			delete(t.rWindows, rk)
+			return nil
+		}
+		st, err := kpi.DecodeWindowState(value)
+		if err != nil {
+			return err
+		}
+		t.rWindows[rk] = st
+	case storeMarks:
+		if k == "global" {
+			r := &reader{b: value}
+			t.rWM = unixMilli(r.varint("watermark"))
+			return r.err
+		}
+		d, err := decodeRecord(value)
+		if err != nil {
+			return err
+		}
+		if d.mark == nil {
+			return fmt.Errorf("%w: marks store holds a non-mark", ErrCorrupt)
+		}
+		t.rMarks = append(t.rMarks, kpi.Mark{Source: d.mark.Source, Watermark: d.mark.Watermark, Idle: d.mark.Idle})
+	case storeCompleteness:
+		if value == nil {
+			delete(t.comp, k)
+			return nil
+		}
+		r := &reader{b: value}
+		ck, c := r.completeness()
+		if r.err != nil {
+			return r.err
+		}
+		t.comp[k] = &compRow{key: ck, counts: c}
+	default:
+		return fmt.Errorf("pipeline: unknown stage-2 store %q", store)
+	}
+	return nil
+}
+
+// ensureMerger builds the merger from the restored state, once.
+func (t *stage2) ensureMerger() error {
+	if t.restored {
+		return nil
+	}
+	m, err := kpi.NewMerger(t.p.cfg.Merger)
+	if err != nil {
+		return err
+	}
+	// Marks of one source may have been logged several times (a compacted
+	// changelog keeps the last): keep the last of each.
+	last := map[int32]kpi.Mark{}
+	for _, mk := range t.rMarks {
+		last[mk.Source] = mk
+	}
+	marks := make([]kpi.Mark, 0, len(last))
+	for _, mk := range last {
+		marks = append(marks, mk)
+	}
+	sort.Slice(marks, func(i, j int) bool { return marks[i].Source < marks[j].Source })
+	m.Restore(t.rWindows, marks, t.rWM)
+	t.merger, t.restored, t.rWindows, t.rMarks = m, true, nil, nil
+	return nil
+}
+
+// Process merges one partials record.
+func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
+	if err := t.ensureMerger(); err != nil {
+		return err
+	}
+	d, err := decodeRecord(rec.Value)
+	if err != nil {
+		// An internal record that does not decode is a bug of the writer; it
+		// is counted and logged, not allowed to stop the pipeline.
+		t.p.metrics.corrupt.Inc()
+		t.p.log.Error("skipping a corrupt partials record", "partition", rec.Partition, "offset", rec.Offset, "err", err)
+		return nil
+	}
+	switch {
+	case d.partial != nil:
+		o, err := t.merger.AddPartial(d.partial.Source, d.partial.Key, d.partial.Agg)
+		if err != nil {
+			return err
+		}
+		return t.handle(o, out)
+	case d.mark != nil:
+		t.marksDirty = true
+		return t.handle(t.merger.Mark(kpi.Mark{Source: d.mark.Source, Watermark: d.mark.Watermark, Idle: d.mark.Idle}), out)
+	default:
+		l := d.ledger
+		k := l.Row.String()
+		row := t.comp[k]
+		if row == nil {
+			row = &compRow{key: l.Row}
+			t.comp[k] = row
+		}
+		row.counts = row.counts.add(l.Counts)
+		t.compTouched[k] = true
+		t.p.metrics.completeness(l.Row.Game, l.Row.Platform, l.Counts)
+	}
+	return nil
+}
+
+func (t *stage2) handle(o kpi.Output, out *processor.Outputs) error {
+	m := t.p.metrics
+	topics := &t.p.cfg.Topics
+	for i := range o.Results {
+		r := &o.Results[i]
+		v, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		out.Add(topics.KPI, -1, []byte(r.Key), v)
+		if r.Version > 1 {
+			m.corrections.Inc()
+			m.stats.Corrections.Add(1)
+		}
+		m.results.WithLabelValues(string(r.Window)).Inc()
+		m.stats.Results.Add(1)
+	}
+	for i := range o.Alerts {
+		a := &o.Alerts[i]
+		v, err := json.Marshal(a)
+		if err != nil {
+			return err
+		}
+		out.Add(topics.Alerts, -1, []byte(a.RecordKey()), v)
+		m.alerts.WithLabelValues(a.Rule).Inc()
+	}
+	if len(o.Dropped) > 0 {
+		m.droppedPartials.Add(float64(len(o.Dropped)))
+		t.p.log.Warn("partials for windows past retention dropped", "partition", t.part, "rows", len(o.Dropped), "first", o.Dropped[0].String())
+	}
+	for _, k := range o.Touched {
+		t.touched[k] = true
+	}
+	return nil
+}
+
+// compRow is a completeness row in stage 2's state.
+type compRow struct {
+	key    completenessKey
+	counts completeness
+}
+
+// completenessResult is a completeness row as written to the KPI topic.
+type completenessResult struct {
+	Key        string    `json:"key"`
+	Window     string    `json:"window"`
+	Start      time.Time `json:"start"`
+	Game       string    `json:"game"`
+	Platform   string    `json:"platform"`
+	AppBuild   string    `json:"app_build"`
+	Gaps       int64     `json:"gaps"`
+	Duplicates int64     `json:"duplicates"`
+	OutOfOrder int64     `json:"out_of_order"`
+	Watermark  time.Time `json:"watermark,omitzero"`
+}
+
+// Flush writes the changelog of what changed, the completeness upserts, and
+// expires completeness rows past retention.
+func (t *stage2) Flush(now time.Time, out *processor.Outputs) error {
+	if err := t.ensureMerger(); err != nil {
+		return err
+	}
+	windows, marks, comps := t.p.storeName(stage2Name, storeWindows), t.p.storeName(stage2Name, storeMarks), t.p.storeName(stage2Name, storeCompleteness)
+	if len(t.touched) > 0 {
+		keys := make([]kpi.Key, 0, len(t.touched))
+		for k := range t.touched {
+			keys = append(keys, k)
+		}
+		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
+		for _, k := range keys {
+			if st, ok := t.merger.Window(k); ok {
+				out.Changelog(windows, t.part, []byte(k.String()), st.AppendEncode(nil))
+			} else {
+				out.Changelog(windows, t.part, []byte(k.String()), nil)
+			}
+		}
+		clear(t.touched)
+	}
+	wm := t.merger.Watermark()
+	if t.marksDirty {
+		for _, mk := range t.merger.Marks() {
+			v := mark{Source: mk.Source, Watermark: mk.Watermark, Idle: mk.Idle}.appendEncode(nil)
+			out.Changelog(marks, t.part, []byte("source/"+strconv.Itoa(int(mk.Source))), v)
+		}
+		out.Changelog(marks, t.part, []byte("global"), binary.AppendVarint(nil, wm.UnixMilli()))
+		t.marksDirty = false
+		t.p.metrics.observeWatermark(t.part, wm)
+	}
+	if len(t.compTouched) > 0 {
+		keys := make([]string, 0, len(t.compTouched))
+		for k := range t.compTouched {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, ks := range keys {
+			k, c := t.comp[ks].key, t.comp[ks].counts
+			v, err := json.Marshal(completenessResult{Key: k.String(), Window: "minute", Start: time.UnixMilli(k.Minute).UTC(),
+				Game: k.Game, Platform: k.Platform, AppBuild: k.Build, Gaps: c.Gaps, Duplicates: c.Duplicates, OutOfOrder: c.OutOfOrder, Watermark: wm})
+			if err != nil {
+				return err
+			}
+			out.Add(t.p.cfg.Topics.KPI, -1, []byte(k.String()), v)
+			out.Changelog(comps, t.part, []byte(ks), appendCompleteness(nil, k, c))
+		}
+		clear(t.compTouched)
+	}
+	// Completeness rows are kept as long as KPI rows: Retention past their end.
+	if !wm.IsZero() && wm.Truncate(time.Minute).UnixMilli() > t.compExpired {
+		t.compExpired = wm.Truncate(time.Minute).UnixMilli()
+		cut := wm.Add(-t.p.cfg.Merger.Retention - time.Minute).UnixMilli()
+		for ks, row := range t.comp {
+			if row.key.Minute <= cut && !t.compTouched[ks] {
+				delete(t.comp, ks)
+				out.Changelog(comps, t.part, []byte(ks), nil)
+			}
+		}
+	}
+	return nil
+}
+
+// storeOf strips the application prefix of a changelog store name.
+func (p *Pipeline) storeOf(stage, store string) string {
+	return strings.TrimPrefix(store, p.cfg.AppID+"."+stage+".")
+}
+
+// storeName is the full name of a stage's store (its changelog topic is
+// processor.ChangelogTopic of it).
+func (p *Pipeline) storeName(stage, store string) string { return p.cfg.AppID + "." + stage + "." + store }
