@@ -105,4 +105,3 @@ func (m *Metrics) completeness(game, platform string, d completeness) {
 	m.completenessG.WithLabelValues(game, platform, "duplicates").Add(float64(d.Duplicates))
 	m.completenessG.WithLabelValues(game, platform, "out_of_order").Add(float64(d.OutOfOrder))
 }
-

@@ -288,4 +288,6 @@ func (p *Pipeline) storeOf(stage, store string) string {
 
 // storeName is the full name of a stage's store (its changelog topic is
 // processor.ChangelogTopic of it).
-func (p *Pipeline) storeName(stage, store string) string { return p.cfg.AppID + "." + stage + "." + store }
+func (p *Pipeline) storeName(stage, store string) string {
+	return p.cfg.AppID + "." + stage + "." + store
+}
