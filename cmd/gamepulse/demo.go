@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -45,6 +46,12 @@ Example:
 		tf := addTopicFlags(fs)
 		gf := addGatewayFlags(fs, false)
 		sf := addSimulateFlags(fs, false)
+		pf := addProcessFlags(fs, tf)
+		fs.Lookup("instance-id").DefValue, pf.cfg.InstanceID = "demo", "demo"
+		// KPI rows appear allowed-lateness after their minute ends: 10 s
+		// shows them soon, and the simulator's late events then show as
+		// corrections.
+		fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
 		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
@@ -92,6 +99,10 @@ Example:
 		if err != nil {
 			return err
 		}
+		proc, err := startProcessor(runCtx, g, pf, kc, topics, reg, log)
+		if err != nil {
+			return err
+		}
 		url := "http://" + gw.Addr
 		fmt.Fprintf(env.Stderr, "gamepulse demo\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",
 			strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, url, strings.Join(pairs, " "))
@@ -102,7 +113,7 @@ Example:
 			return err
 		}
 		var last atomic.Pointer[simulate.Stats]
-		status := newDemoStatus(env.Stderr, kc, topics, log)
+		status := newDemoStatus(env.Stderr, kc, topics, proc.Stats(), log)
 		g.Go(func() error {
 			defer stopRun() // the simulator's end ends the demo
 			gen, err := sf.generator()
@@ -139,14 +150,16 @@ type demoStatus struct {
 	adm    *kadm.Client
 	cl     *kgo.Client
 	topics kafka.Topics
+	proc   *pipeline.Stats
 	log    *slog.Logger
 
-	prev     simulate.Stats
-	prevTime time.Time
+	prev      simulate.Stats
+	prevProcd int64
+	prevTime  time.Time
 }
 
-func newDemoStatus(w io.Writer, kc kafka.Config, topics kafka.Topics, log *slog.Logger) *demoStatus {
-	s := &demoStatus{p: newProgress(w), topics: topics, log: log, prevTime: time.Now()}
+func newDemoStatus(w io.Writer, kc kafka.Config, topics kafka.Topics, proc *pipeline.Stats, log *slog.Logger) *demoStatus {
+	s := &demoStatus{p: newProgress(w), topics: topics, proc: proc, log: log, prevTime: time.Now()}
 	if cl, err := newKafkaClient(kc, nil, log); err == nil {
 		s.cl, s.adm = cl, kadm.NewClient(cl)
 	}
@@ -180,7 +193,9 @@ func (s *demoStatus) print(ctx context.Context, last *atomic.Pointer[simulate.St
 	secs := now.Sub(s.prevTime).Seconds()
 	accRate := float64(st.Accepted-s.prev.Accepted) / secs
 	rejRate := float64(st.Rejected-s.prev.Rejected) / secs
-	s.prev, s.prevTime = *st, now
+	procd := s.proc.Accepted.Load() + s.proc.DeadLetters.Load() + s.proc.Duplicates.Load()
+	procRate := float64(procd-s.prevProcd) / secs
+	s.prev, s.prevTime, s.prevProcd = *st, now, procd
 	offsets := "?"
 	if s.adm != nil {
 		octx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
@@ -189,8 +204,12 @@ func (s *demoStatus) print(ctx context.Context, last *atomic.Pointer[simulate.St
 		}
 		cancel()
 	}
-	s.p.line(fmt.Sprintf("accepted %6.0f ev/s  rejected %4.0f ev/s | totals: accepted %d, rejected %d, retries %d | kafka %s end offset %s",
-		accRate, rejRate, st.Accepted, st.Rejected, st.Failed, s.topics.Raw, offsets))
+	delay := "-"
+	if wm, ok := s.proc.Watermark(); ok {
+		delay = now.Sub(wm).Round(time.Second).String()
+	}
+	s.p.line(fmt.Sprintf("gateway: accepted %5.0f ev/s, rejected %3.0f ev/s (total %d/%d, raw offset %s) | processor: %5.0f ev/s, watermark delay %s, late %d, dead-lettered %d, dups %d, kpi rows %d",
+		accRate, rejRate, st.Accepted, st.Rejected, offsets, procRate, delay, s.proc.Late.Load(), s.proc.DeadLetters.Load(), s.proc.Duplicates.Load(), s.proc.Results.Load()))
 }
 
 func (s *demoStatus) final(kc kafka.Config, last *atomic.Pointer[simulate.Stats]) {
