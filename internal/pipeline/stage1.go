@@ -262,4 +262,3 @@ func (t *stage1) advance(now time.Time) stream.PartitionWatermark {
 	pw, _ := t.wm.w.Partition(t.part, now)
 	return pw
 }
-
