@@ -62,6 +62,10 @@ echo "Kafka at $BOOTSTRAP"
 
 step "integration tests against real Kafka (one package at a time: some stop and restart the broker)"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
-  go test -tags integration -race -count=1 -p 1 -v ./internal/integration/... ./internal/processor/... 2>&1 | tee artifacts/integration.log
+  go test -tags integration -race -count=1 -p 1 -v ./internal/integration/ ./internal/processor/... 2>&1 | tee artifacts/integration.log
+
+step "stream processor on real Kafka: oracle, kill -9, rebalance, zombie (the binary; no -race: a million events)"
+GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/processing \
+  go test -tags integration -count=1 -timeout 40m -v ./internal/integration/processing/ 2>&1 | tee artifacts/processing.log
 
 step "all tests passed"

@@ -41,6 +41,7 @@ func commands() []command {
 		brokerCommand(),
 		doctorCommand(),
 		loadtestCommand(),
+		benchProcessCommand(),
 		settingsCommand(),
 		{name: "version", summary: "print the version", run: func(_ context.Context, env *Env, _ []string) error {
 			fmt.Fprintln(env.Stdout, "gamepulse", version())

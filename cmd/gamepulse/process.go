@@ -137,6 +137,7 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	fs.StringVar(&f.delivery, "delivery", string(processor.ExactlyOnce), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 10000, "input records per transaction at most")
 	fs.DurationVar(&c.TxnTimeout, "txn-timeout", 30*time.Second, "transaction timeout: how long a crashed instance's open transaction can block readers")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", 45*time.Second, "consumer-group session timeout: how long a silent instance keeps its partitions before the others take them over")
 	fs.BoolVar(&f.createTopic, "create-topics", true, "create the output, partials and changelog topics when missing")
 
 	c.Jobs.EnsureDefaults()

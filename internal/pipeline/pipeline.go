@@ -38,6 +38,7 @@ type Config struct {
 	// MaxPollRecords bounds the records of one transaction (per stage).
 	MaxPollRecords int
 	TxnTimeout     time.Duration
+	SessionTimeout time.Duration // consumer-group session timeout (0: franz-go's default, 45 s)
 
 	Jobs      jobs.Config
 	Watermark stream.WatermarkConfig
@@ -217,13 +218,13 @@ func (p *Pipeline) Run(ctx context.Context) error {
 		return err
 	}
 	s1, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage1Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.Raw,
-		Stores: p.stores(stage1Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout},
+		Stores: p.stores(stage1Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
 		p.base, func(_ string, part int32) processor.Task { return p.newStage1(part) }, p.pm, p.log.With("stage", stage1Name))
 	if err != nil {
 		return err
 	}
 	s2, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage2Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.KPIPartials,
-		Stores: p.stores(stage2Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout},
+		Stores: p.stores(stage2Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
 		p.base, func(_ string, part int32) processor.Task { return p.newStage2(part) }, p.pm, p.log.With("stage", stage2Name))
 	if err != nil {
 		return err

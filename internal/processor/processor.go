@@ -78,6 +78,7 @@ type Config struct {
 	Delivery       Delivery      // ExactlyOnce (default) or AtLeastOnce
 	MaxPollRecords int           // records per transaction at most
 	TxnTimeout     time.Duration // transaction timeout (a zombie's open transaction blocks readers at most this long)
+	SessionTimeout time.Duration // group session timeout: how long a silent instance keeps its partitions (0: franz-go's 45 s)
 }
 
 func (c *Config) ensureDefaults() {
@@ -148,10 +149,19 @@ func (p *Processor) clientOpts() []kgo.Opt {
 		kgo.RequireStableFetchOffsets(),
 		kgo.DisableAutoCommit(),
 		kgo.RecordPartitioner(newPartitioner()),
+		kgo.FetchMaxWait(idlePoll),
+		// Right after a commit, the coordinator may still be writing the
+		// markers and answers the next transaction's first produce with
+		// CONCURRENT_TRANSACTIONS; franz-go's default backoff (250 ms,
+		// doubling) then stalls the loop for seconds. Retry soon instead.
+		kgo.RetryBackoffFn(retryBackoff),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) { p.onAssigned(a[p.cfg.Input]) }),
 		kgo.OnPartitionsRevoked(func(_ context.Context, _ *kgo.Client, r map[string][]int32) { p.onRevoked(r[p.cfg.Input]) }),
 		kgo.OnPartitionsLost(func(_ context.Context, _ *kgo.Client, l map[string][]int32) { p.onRevoked(l[p.cfg.Input]) }),
 	)
+	if p.cfg.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(p.cfg.SessionTimeout))
+	}
 	if p.cfg.Delivery == ExactlyOnce {
 		opts = append(opts,
 			kgo.TransactionalID(p.cfg.Group+"-"+p.cfg.InstanceID),
@@ -189,6 +199,12 @@ func (p *Processor) dropTasks() {
 	}
 	p.tasks = map[int32]Task{}
 	p.mu.Unlock()
+}
+
+// retryBackoff is 10 ms doubling per failure, at most 1 s.
+func retryBackoff(fails int) time.Duration {
+	d := 10 * time.Millisecond << min(fails, 7)
+	return min(d, time.Second)
 }
 
 func closeTask(t Task) {

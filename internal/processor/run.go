@@ -41,6 +41,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	}()
 	adm := kadm.NewClient(cl)
 	for ctx.Err() == nil {
+		t0 := time.Now()
 		fs := p.poll(ctx, func(pctx context.Context) kgo.Fetches { return sess.PollRecords(pctx, p.cfg.MaxPollRecords) })
 		if fs.IsClientClosed() || ctx.Err() != nil {
 			return nil
@@ -48,13 +49,17 @@ func (p *Processor) Run(ctx context.Context) error {
 		if err := p.fetchErr(fs); err != nil {
 			return err
 		}
-		if err := sess.Begin(); err != nil {
-			return fmt.Errorf("processor: begin transaction: %w", err)
-		}
+		tPoll := time.Since(t0)
 		out, err := p.process(ctx, adm, cl, fs)
 		if err != nil {
-			p.abort(ctx, sess, "process")
+			p.dropTasks()
 			return err
+		}
+		if fs.NumRecords() == 0 && len(out.recs) == 0 {
+			continue // nothing to commit: an empty transaction would cost a round trip or more
+		}
+		if err := sess.Begin(); err != nil {
+			return fmt.Errorf("processor: begin transaction: %w", err)
 		}
 		var perr error
 		var mu sync.Mutex
@@ -75,6 +80,8 @@ func (p *Processor) Run(ctx context.Context) error {
 		start := time.Now()
 		committed, err := sess.End(ctx, kgo.TryCommit)
 		p.m.commitSeconds.Observe(time.Since(start).Seconds())
+		p.log.Debug("transaction ended", "committed", committed, "records", fs.NumRecords(), "outputs", len(out.recs),
+			"poll", tPoll, "process", start.Sub(t0)-tPoll, "end", time.Since(start))
 		switch {
 		case err != nil:
 			p.m.aborts.WithLabelValues("end_error").Inc()
@@ -88,6 +95,8 @@ func (p *Processor) Run(ctx context.Context) error {
 			if perr != nil {
 				reason = "produce"
 				p.log.Warn("transaction aborted: a produce failed; retrying from the last commit", "err", perr)
+			} else {
+				p.log.Warn("transaction aborted: the group rebalanced or this instance was fenced; its input is processed again by the partitions' owner")
 			}
 			p.m.aborts.WithLabelValues(reason).Inc()
 			p.dropTasks()
