@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
 func benchBatch(b *testing.B, n int) ([]byte, []byte) {
@@ -60,5 +61,44 @@ func BenchmarkDecodeValidateEncode(b *testing.B) {
 			}
 			b.ReportMetric(float64(b.N*100)/b.Elapsed().Seconds(), "events/s")
 		})
+	}
+}
+
+// BenchmarkAppendJSON is the stream processor's per-event output encoding:
+// AppendJSON (the hand-written encoder) against protojson, which it
+// replaces, on a typical purchase with every envelope field set and a level
+// event.
+func BenchmarkAppendJSON(b *testing.B) {
+	purchase := validPurchase()
+	purchase.SchemaVersion, purchase.GameId = 1, "g-1"
+	purchase.AppVersion, purchase.AppBuild = "1.12.0", "1.12.0+4411"
+	purchase.ReceivedAt = timestamppb.New(testNow)
+	purchase.Device = &Device{Model: "iPhone15,2", OsVersion: "18.1", Locale: "de_DE"}
+	level := proto.Clone(purchase).(*Event)
+	level.EventType = TypeLevelComplete
+	level.Payload = &Event_LevelComplete{LevelComplete: &Level{Level: 12, DurationMs: 93_500, Score: 48_210}}
+	for _, ev := range []struct {
+		name string
+		e    *Event
+	}{{"purchase", purchase}, {"level", level}} {
+		for _, enc := range []struct {
+			name string
+			f    func([]byte, *Event) ([]byte, error)
+		}{
+			{"fast", AppendJSON},
+			{"protojson", func(b []byte, e *Event) ([]byte, error) { return jsonOut.MarshalAppend(b, e) }},
+		} {
+			b.Run(ev.name+"/"+enc.name, func(b *testing.B) {
+				b.ReportAllocs()
+				var buf []byte
+				for b.Loop() {
+					var err error
+					if buf, err = enc.f(buf[:0], ev.e); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.SetBytes(int64(len(buf)))
+			})
+		}
 	}
 }

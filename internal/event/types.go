@@ -94,11 +94,40 @@ var (
 	jsonIn  = protojson.UnmarshalOptions{}
 )
 
-// MarshalJSON encodes e in the gateway's JSON form.
-func MarshalJSON(e *Event) ([]byte, error) { return jsonOut.Marshal(e) }
+// MarshalJSON encodes e in the gateway's JSON form (see AppendJSON).
+func MarshalJSON(e *Event) ([]byte, error) {
+	b, err := AppendJSON(make([]byte, 0, jsonSizeHint(e)), e)
+	if err != nil {
+		return nil, err
+	}
+	return b, nil
+}
 
-// AppendJSON appends the JSON form of e to b.
-func AppendJSON(b []byte, e *Event) ([]byte, error) { return jsonOut.MarshalAppend(b, e) }
+// AppendJSON appends the JSON form of e to b: what
+// protojson.MarshalOptions{UseProtoNames: true} writes, field for field, with
+// the same errors (invalid UTF-8, timestamps out of range, ...). A
+// hand-written encoder (jsonout.go) does the common events; protojson does
+// the rest. On error it returns b unchanged (protojson would return nil).
+func AppendJSON(b []byte, e *Event) ([]byte, error) {
+	if out, ok := appendEventJSON(b, e); ok {
+		return out, nil
+	}
+	out, err := jsonOut.MarshalAppend(b, e)
+	if err != nil {
+		return b, err
+	}
+	return out, nil
+}
+
+// jsonSizeHint guesses the length of e's JSON form, so that MarshalJSON
+// allocates once.
+func jsonSizeHint(e *Event) int {
+	if e == nil {
+		return 2
+	}
+	return 320 + len(e.EventId) + len(e.EventType) + len(e.GameId) + len(e.PlayerId) +
+		len(e.SessionId) + len(e.Platform) + len(e.AppVersion) + len(e.AppBuild) + len(e.Country)
+}
 
 // Marshal encodes e in the binary Protobuf form written to Kafka.
 func Marshal(e *Event) ([]byte, error) { return proto.Marshal(e) }
