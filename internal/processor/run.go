@@ -231,6 +231,9 @@ func (p *Processor) runAtLeastOnce(ctx context.Context) error {
 		}
 		if err := cl.ProduceSync(ctx, out.recs...).FirstErr(); err != nil {
 			p.dropTasks()
+			if ctx.Err() != nil {
+				return nil // shutting down: the offsets are not committed, the outputs may repeat
+			}
 			return fmt.Errorf("processor: produce: %w", err)
 		}
 		p.m.produced.Add(float64(len(out.recs)))
