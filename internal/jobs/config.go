@@ -12,6 +12,7 @@ const (
 	DefaultSessionGap        = 30 * time.Minute
 	DefaultAllowedLateness   = 2 * time.Minute
 	DefaultFraudMaxPurchases = 5
+	DefaultMaxFuture         = 10 * time.Minute
 )
 
 // Config configures a Stage. Call EnsureDefaults, then Validate (NewStage
@@ -33,6 +34,10 @@ type Config struct {
 	// purchases by one player in one minute window raise an alert.
 	// Default 5.
 	FraudMaxPurchases int
+	// MaxFuture is how far an event's client_time may lie after its
+	// received_at: a later one is dead-lettered (clock_skew). Default 10m,
+	// the gateway's default for the same check against its clock.
+	MaxFuture time.Duration
 	// Rates is the FX table; nil means DefaultRates().
 	Rates *Rates
 }
@@ -50,6 +55,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.FraudMaxPurchases == 0 {
 		c.FraudMaxPurchases = DefaultFraudMaxPurchases
+	}
+	if c.MaxFuture == 0 {
+		c.MaxFuture = DefaultMaxFuture
 	}
 	if c.Rates == nil {
 		c.Rates = DefaultRates()
@@ -69,6 +77,9 @@ func (c *Config) Validate() error {
 	ms("allowed lateness", c.AllowedLateness)
 	if c.FraudMaxPurchases < 1 {
 		errs = append(errs, fmt.Errorf("fraud max purchases %d: must be at least 1", c.FraudMaxPurchases))
+	}
+	if c.MaxFuture <= 0 {
+		errs = append(errs, fmt.Errorf("max future %s: must be positive", c.MaxFuture))
 	}
 	if c.Rates == nil {
 		errs = append(errs, errors.New("no FX rates"))

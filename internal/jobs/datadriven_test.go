@@ -25,8 +25,8 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 // Input lines:
 //
 //	config k=v ...      Config: horizon=24h gap=30m lateness=2m fraud=5
-//	                    rates=EUR:1.1,JPY:0.007 (replaces the table);
-//	                    must come before the first event
+//	                    maxfuture=10m rates=EUR:1.1,JPY:0.007 (replaces
+//	                    the table); must come before the first event
 //	server game_id=G    fill a missing game_id with G, and a missing
 //	                    received_at with client_time
 //	{...}               one event in the gateway's JSON form (one line),
@@ -250,6 +250,8 @@ func (r *runner) parseConfig(s string) {
 			r.cfg.AllowedLateness, err = time.ParseDuration(v)
 		case "fraud":
 			r.cfg.FraudMaxPurchases, err = strconv.Atoi(v)
+		case "maxfuture":
+			r.cfg.MaxFuture, err = time.ParseDuration(v)
 		case "rates":
 			r.cfg.Rates, err = ParseRates(strings.NewReader(strings.ReplaceAll(strings.ReplaceAll(v, ":", "="), ",", "\n")))
 		default:

@@ -26,14 +26,18 @@
 //
 //  1. Validation (rule 1). The value must decode as a binary Protobuf Event
 //     (else code malformed) and pass, in this order: event.Validate with zero
-//     Rules (no clock-skew check, no depth limit); game_id set
+//     Rules (no wall-clock check, no depth limit); game_id set
 //     (missing_field); received_at set (missing_field) and valid
 //     (invalid_value); for a purchase, refund or ad impression, its currency
 //     in the FX table, compared case-insensitively, empty meaning USD
 //     (unknown_currency; rule 4's check is made here, so that every dead
-//     letter comes from one place and a dead letter touches no state); and
-//     |round(amount × rate × 1e6)| ≤ 2^53 (invalid_value). A dead letter
-//     changes nothing else: not the clock, the ledger, dedup or sessions.
+//     letter comes from one place and a dead letter touches no state);
+//     |round(amount × rate × 1e6)| ≤ 2^53 (invalid_value); and, last,
+//     t ≤ received_at + MaxFuture (default 10m, the gateway's default;
+//     else clock_skew): a client clock far ahead of the server's would
+//     otherwise move the partition's clock and close every open session.
+//     An early client_time is no skew. A dead letter changes nothing
+//     else: not the clock, the ledger, dedup or sessions.
 //  2. The clock: max = max(max, t); state older than the cutoff is expired
 //     (see State).
 //  3. Ledger (rule 3), before dedup, so duplicates count.

@@ -101,7 +101,7 @@ func NewStage(cfg Config) (*Stage, error) {
 		gap:          cfg.SessionGap.Milliseconds(),
 		lateness:     cfg.AllowedLateness.Milliseconds(),
 		maxPurchases: int64(cfg.FraudMaxPurchases),
-		val:          NewValidator(cfg.Rates),
+		val:          newValidator(cfg.Rates, cfg.MaxFuture),
 	}
 	s.dedup.m = newIDTable(0)
 	s.ledger.rows = make(map[rowKey]*rowCounts)

@@ -2,6 +2,7 @@ package jobs
 
 import (
 	"strings"
+	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
 )
@@ -23,16 +24,22 @@ func (d *DeadLetter) Error() string { return d.Code + ": " + d.Reason }
 // Validator is the processor's validation (rule 1, and the currency check of
 // rule 4). It is safe for concurrent use.
 type Validator struct {
-	rates *Rates
+	rates     *Rates
+	maxFuture time.Duration
 }
 
 // NewValidator returns a Validator that knows the currencies of rates (nil:
-// DefaultRates()).
+// DefaultRates()) and allows client_time up to DefaultMaxFuture after
+// received_at. A Stage's uses its Config's Rates and MaxFuture.
 func NewValidator(rates *Rates) *Validator {
+	return newValidator(rates, DefaultMaxFuture)
+}
+
+func newValidator(rates *Rates, maxFuture time.Duration) *Validator {
 	if rates == nil {
 		rates = DefaultRates()
 	}
-	return &Validator{rates: rates}
+	return &Validator{rates: rates, maxFuture: maxFuture}
 }
 
 // Decode decodes a raw record value (a binary Protobuf Event) and checks it
@@ -51,7 +58,9 @@ func (v *Validator) Decode(value []byte) (*event.Event, *DeadLetter) {
 // Check applies, in this order: event.Validate with zero Rules (no clock-skew
 // or depth check); game_id set; received_at set and valid; the currency of a
 // purchase, refund or ad impression in the rate table (empty = USD); the
-// converted amount within ±2^53 micro-USD. It returns nil for a valid event.
+// converted amount within ±2^53 micro-USD; client_time (truncated to the
+// millisecond) not after received_at + MaxFuture. It returns nil for a valid
+// event.
 func (v *Validator) Check(e *event.Event) *DeadLetter {
 	_, dl := v.check(e)
 	return dl
@@ -85,17 +94,25 @@ func (v *Validator) check(e *event.Event) (int64, *DeadLetter) {
 		field, amount, currency, sign = "refund", p.Refund.GetAmount(), p.Refund.GetCurrency(), -1
 	case *event.Event_AdImpression:
 		field, amount, currency = "ad_impression", p.AdImpression.GetRevenue(), p.AdImpression.GetCurrency()
-	default:
-		return 0, nil
 	}
-	micros, known, inRange := v.rates.usdMicros(amount, currency)
-	if !known {
-		return 0, &DeadLetter{Code: CodeUnknownCurrency, Reason: field + ".currency " + quote(currency) + " is not in the FX rate table"}
+	var micros int64
+	if field != "" {
+		m, known, inRange := v.rates.usdMicros(amount, currency)
+		if !known {
+			return 0, &DeadLetter{Code: CodeUnknownCurrency, Reason: field + ".currency " + quote(currency) + " is not in the FX rate table"}
+		}
+		if !inRange {
+			return 0, &DeadLetter{Code: event.CodeInvalidValue, Reason: field + " amount converted to USD is out of range (more than 2^53 micro-USD)"}
+		}
+		micros = sign * m
 	}
-	if !inRange {
-		return 0, &DeadLetter{Code: event.CodeInvalidValue, Reason: field + " amount converted to USD is out of range (more than 2^53 micro-USD)"}
+	ct := e.GetClientTime()
+	t := time.UnixMilli(ct.GetSeconds()*1000 + int64(ct.GetNanos())/1_000_000)
+	if ra := e.GetReceivedAt().AsTime(); t.After(ra.Add(v.maxFuture)) {
+		return 0, &DeadLetter{Code: event.CodeClockSkew, Reason: "client_time " + t.UTC().Format(time.RFC3339Nano) +
+			" is more than " + v.maxFuture.String() + " after received_at " + ra.UTC().Format(time.RFC3339Nano)}
 	}
-	return sign * micros, nil
+	return micros, nil
 }
 
 // protoErrText is err's text without the "proto: " prefix, which

@@ -3,23 +3,30 @@ package oracle
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
 )
 
-// Dead-letter code of rule 4 (the others are event.Code*).
+// Dead-letter code of an event whose currency is not in the rates (the
+// others are event.Code*).
 const CodeUnknownCurrency = "unknown_currency"
+
+// maxSeq bounds the seqs the completeness ledger counts: an event with a
+// larger seq is left out of it.
+const maxSeq = 1 << 40
 
 // Params are the rule parameters. Zero fields take the design's defaults,
 // except Rates, which is required.
 type Params struct {
-	DedupHorizon time.Duration      // rule 2, default 24h of event time
+	DedupHorizon time.Duration      // rules 2 and 3: what a partition remembers, default 24h of event time
 	SessionGap   time.Duration      // rule 5, default 30m of event time
-	Lateness     time.Duration      // rule 7's allowed lateness, default 2m
-	Partitions   int                // raw topic partitions the watermark and dedup are per; default 1
-	Rates        map[string]float64 // USD per unit, by upper-case ISO 4217 code
-	MaxDepth     int                // custom.properties nesting for event.Validate; 0: no bound
+	Lateness     time.Duration      // rule 7's allowed lateness (and rule 5's watermark), default 2m
+	MaxFuture    time.Duration      // rule 1: client_time at most this after received_at, default 10m
+	Partitions   int                // raw topic partitions; default 1
+	Rates        map[string]float64 // USD per unit, by ISO 4217 code (either case); USD is always 1
+	MaxDepth     int                // custom.properties nesting for event.Validate; 0 (the pipeline's): no bound
 }
 
 // EnsureDefaults fills zero fields.
@@ -33,6 +40,9 @@ func (p *Params) EnsureDefaults() {
 	if p.Lateness == 0 {
 		p.Lateness = 2 * time.Minute
 	}
+	if p.MaxFuture == 0 {
+		p.MaxFuture = 10 * time.Minute
+	}
 	if p.Partitions == 0 {
 		p.Partitions = 1
 	}
@@ -40,9 +50,17 @@ func (p *Params) EnsureDefaults() {
 
 // Validate reports the first problem with p.
 func (p *Params) Validate() error {
+	for _, d := range []struct {
+		name string
+		d    time.Duration
+	}{{"dedup horizon", p.DedupHorizon}, {"session gap", p.SessionGap}, {"lateness", p.Lateness}} {
+		if d.d <= 0 || d.d%time.Millisecond != 0 {
+			return fmt.Errorf("oracle: %s %s: must be a positive whole number of milliseconds", d.name, d.d)
+		}
+	}
 	switch {
-	case p.DedupHorizon < 0 || p.SessionGap < 0 || p.Lateness < 0:
-		return fmt.Errorf("oracle: durations must be >= 0")
+	case p.MaxFuture <= 0:
+		return fmt.Errorf("oracle: max future %s: must be positive", p.MaxFuture)
 	case p.Partitions < 1:
 		return fmt.Errorf("oracle: partitions must be >= 1, got %d", p.Partitions)
 	case len(p.Rates) == 0:
@@ -51,6 +69,9 @@ func (p *Params) Validate() error {
 	for c, r := range p.Rates {
 		if r <= 0 || math.IsInf(r, 0) || math.IsNaN(r) {
 			return fmt.Errorf("oracle: FX rate of %q must be a finite number > 0, got %v", c, r)
+		}
+		if strings.EqualFold(c, "USD") && r != 1 {
+			return fmt.Errorf("oracle: FX rate of USD must be 1, got %v", r)
 		}
 	}
 	return nil
@@ -66,56 +87,53 @@ type Record struct {
 	// empty, the event's own game_id and received_at count.
 	Game       string
 	ReceivedAt time.Time
+	// Partition is the raw topic partition the record was read from, when
+	// HasPartition; else it is computed from the key, the player_id, as the
+	// gateway's producer partitions (see Partition). It must be below
+	// Params.Partitions.
+	Partition    int
+	HasPartition bool
 }
 
 // Oracle computes the processor's outputs from records fed one at a time in
-// arrival order, with plain maps and no expiry: the "straightforward batch
-// computation" the pipeline is compared with. Not safe for concurrent use.
+// arrival order, with plain maps: the "straightforward batch computation"
+// the pipeline is compared with. Not safe for concurrent use.
 type Oracle struct {
-	p Params
-
-	records     int64
-	deadLetters map[string]int64
-	dupEvents   int64
-	dupPurch    int64
-	processed   int64
-	late        int64
-
-	parts   []partition
-	wm      time.Time // combined watermark, never decreasing
-	players map[string]bool
-
-	ledger       map[sessionKey]*ledgerSession
-	completeness map[completenessKey]*Completeness
-	sessions     map[sessionKey][]sessionEvent
-	rows         map[rowKey]*row
+	p                      Params
+	horizon, gap, lateness int64 // ms
+	rates                  map[string]float64
+	records                int64
+	deadLetters            map[string]int64
+	dupEvents, dupPurch    int64
+	processed, late        int64
+	parts                  []partition
+	hasWM                  bool
+	wm                     int64 // combined watermark (ms), never decreasing
+	closed                 []Session
+	completeness           map[completenessKey]*Completeness
+	rows                   map[rowKey]*row
 }
 
-// partition is the per-partition state of rules 2 and 7.
+// partition is the state of one raw topic partition: the pipeline keeps
+// all of its state per partition, and so does the oracle.
 type partition struct {
-	maxTime  time.Time            // newest event time of a validated event; zero before one
-	eventIDs map[string]time.Time // event_id → event time of the event that recorded it
-	txIDs    map[string]time.Time // purchase store_transaction_id → likewise
+	hasMax   bool
+	max      int64            // largest event time (ms) of its valid events
+	eventIDs map[string]int64 // event_id → event time of the accepted event that recorded it
+	txIDs    map[string]int64 // a purchase's store_transaction_id → likewise
+	ledger   map[sessionKey]*ledgerSession
+	players  map[playerKey]*playerState
+	open     map[playerKey]*openSession
+	nextDue  int64 // ≤ min(last + gap) over open: no session can close by a watermark below it
 }
+
+type playerKey struct{ game, player string }
 
 type sessionKey struct{ game, player, session string }
 
-type ledgerSession struct {
-	highest uint64
-	seen    map[uint64]bool
-}
-
 type completenessKey struct {
 	game, platform, build string
-	minute                int64 // Unix seconds
-}
-
-type sessionEvent struct {
-	t       time.Time
-	arrival int64
-	revenue int64
-	level   int32
-	isStart bool // a level_start
+	minute                int64 // Unix ms
 }
 
 // New returns an Oracle for p, after EnsureDefaults and Validate.
@@ -126,24 +144,37 @@ func New(p Params) (*Oracle, error) {
 	}
 	o := &Oracle{
 		p:            p,
+		horizon:      p.DedupHorizon.Milliseconds(),
+		gap:          p.SessionGap.Milliseconds(),
+		lateness:     p.Lateness.Milliseconds(),
+		rates:        map[string]float64{"USD": 1},
 		deadLetters:  make(map[string]int64),
 		parts:        make([]partition, p.Partitions),
-		players:      make(map[string]bool),
-		ledger:       make(map[sessionKey]*ledgerSession),
 		completeness: make(map[completenessKey]*Completeness),
-		sessions:     make(map[sessionKey][]sessionEvent),
 		rows:         make(map[rowKey]*row),
 	}
+	for c, r := range p.Rates {
+		o.rates[strings.ToUpper(c)] = r
+	}
 	for i := range o.parts {
-		o.parts[i].eventIDs = make(map[string]time.Time)
-		o.parts[i].txIDs = make(map[string]time.Time)
+		o.parts[i] = partition{
+			eventIDs: make(map[string]int64),
+			txIDs:    make(map[string]int64),
+			ledger:   make(map[sessionKey]*ledgerSession),
+			players:  make(map[playerKey]*playerState),
+			open:     make(map[playerKey]*openSession),
+		}
 	}
 	return o, nil
 }
 
-// Add processes the next record in arrival order.
+// Add processes the next record in arrival order. It panics when
+// rec.HasPartition and rec.Partition is not below Params.Partitions.
 func (o *Oracle) Add(rec Record) {
 	o.records++
+	if rec.HasPartition && (rec.Partition < 0 || rec.Partition >= len(o.parts)) {
+		panic(fmt.Sprintf("oracle: record of partition %d, but Params.Partitions is %d", rec.Partition, len(o.parts)))
+	}
 	ev := rec.Event
 	if ev == nil {
 		code := rec.Code
@@ -154,73 +185,82 @@ func (o *Oracle) Add(rec Record) {
 		return
 	}
 
-	// Rule 1: validation.
+	// Rule 1: validation. A dead letter touches no state.
+	revenue, code := o.validate(rec)
+	if code != "" {
+		o.deadLetters[code]++
+		return
+	}
 	game := rec.Game
 	if game == "" {
 		game = ev.GetGameId()
 	}
-	if rej := event.Validate(ev, event.Rules{MaxDepth: o.p.MaxDepth}); rej != nil {
-		o.deadLetters[rej.Code]++
-		return
-	}
-	if game == "" || (rec.ReceivedAt.IsZero() && ev.GetReceivedAt() == nil) {
-		o.deadLetters[event.CodeMissingField]++
-		return
-	}
-	t := ev.GetClientTime().AsTime().UTC()
 	player := ev.GetPlayerId()
-	part := &o.parts[Partition(player, o.p.Partitions)]
+	pi := rec.Partition
+	if !rec.HasPartition {
+		pi = Partition(player, len(o.parts))
+	}
+	part := &o.parts[pi]
+	t := eventTime(ev)
 
-	// Rule 7's watermark as it stands when this event arrives, then this
-	// event's part in it. (The order cannot make the event itself late: it
-	// only raises its partition's watermark to t − lateness < its window's
-	// end.)
-	wm := o.wm
-	if t.After(part.maxTime) {
-		part.maxTime = t
+	// The partition's clock, and rule 7's combined watermark as it stood
+	// before this event (which cannot make the event itself late: it only
+	// raises its partition's watermark to t − lateness, before its
+	// window's end).
+	hadWM, wm := o.hasWM, o.wm
+	if !part.hasMax || t > part.max {
+		part.hasMax, part.max = true, t
 		o.advanceWatermark()
 	}
+	cutoff := part.max - o.horizon
 	platform := NormalizePlatform(ev.GetPlatform())
+	pk := playerKey{game, player}
+	sid := ev.GetSessionId()
 
 	// Rule 3: completeness ledger, before dedup.
-	if ev.GetSessionId() != "" && ev.GetSeq() > 0 {
-		o.ledgerAdd(sessionKey{game, player, ev.GetSessionId()}, ev.GetSeq(),
-			completenessKey{game, platform, ev.GetAppBuild(), minuteOf(t).Unix()})
+	if seq := ev.GetSeq(); sid != "" && seq >= 1 && seq <= maxSeq && t >= cutoff {
+		o.ledgerAdd(part, sessionKey{game, player, sid}, seq, t, cutoff,
+			completenessKey{game, platform, ev.GetAppBuild(), floorTo(t, minuteMs)})
 	}
 
-	// Rule 2: dedup, against the partition's max event time.
-	oldest := part.maxTime.Add(-o.p.DedupHorizon)
-	seen := func(m map[string]time.Time, id string) bool {
+	// Rule 2: dedup. A dropped event records nothing, and only lets the
+	// partition's watermark close sessions.
+	seen := func(m map[string]int64, id string) bool {
 		at, ok := m[id]
-		return ok && !at.Before(oldest)
+		return ok && at >= cutoff
 	}
-	if seen(part.eventIDs, ev.GetEventId()) {
-		o.dupEvents++
-		return
-	}
+	isPurchase := ev.GetEventType() == event.TypePurchase
 	tx := ev.GetPurchase().GetStoreTransactionId()
-	if ev.GetEventType() == event.TypePurchase && seen(part.txIDs, tx) {
+	switch {
+	case seen(part.eventIDs, ev.GetEventId()):
+		o.dupEvents++
+		o.closeIdle(part)
+		return
+	case isPurchase && seen(part.txIDs, tx):
 		o.dupPurch++
+		o.closeIdle(part)
 		return
 	}
-	part.eventIDs[ev.GetEventId()] = t
-	if ev.GetEventType() == event.TypePurchase {
-		part.txIDs[tx] = t
+	if t >= cutoff {
+		part.eventIDs[ev.GetEventId()] = t
+		if isPurchase {
+			part.txIDs[tx] = t
+		}
 	}
-
-	// Rule 4: enrichment.
-	revenue, ok := revenueOf(ev, o.p.Rates)
-	if !ok {
-		o.deadLetters[CodeUnknownCurrency]++
-		return
-	}
-	country := NormalizeCountry(ev.GetCountry())
-	newPlayer := !o.players[player]
-	o.players[player] = true
 	o.processed++
 
+	// Rule 4: enrichment and player state.
+	country := NormalizeCountry(ev.GetCountry())
+	ps := part.players[pk]
+	if ps == nil {
+		ps = &playerState{}
+		part.players[pk] = ps
+	}
+	newPlayer := ps.events == 0
+	ps.events++
+
 	// Rule 7: lateness.
-	if !wm.IsZero() && !minuteOf(t).Add(time.Minute).After(wm) {
+	if hadWM && floorTo(t, minuteMs)+minuteMs <= wm {
 		o.late++
 	}
 
@@ -235,12 +275,64 @@ func (o *Oracle) Add(rec Record) {
 		r.add(c)
 	}
 
-	// Rule 5: sessions.
-	if sid := ev.GetSessionId(); sid != "" {
-		k := sessionKey{game, player, sid}
-		o.sessions[k] = append(o.sessions[k], sessionEvent{t: t, arrival: o.records, revenue: revenue,
-			level: c.level, isStart: c.typ == event.TypeLevelStart})
+	// Rule 5: sessions, then the partition's watermark.
+	if sid != "" {
+		o.sessionize(part, pk, ps, ev, t, revenue, platform, country)
 	}
+	o.closeIdle(part)
+}
+
+// validate applies rule 1 and returns the event's revenue in micro-USD, or
+// the dead-letter code.
+func (o *Oracle) validate(rec Record) (revenue int64, code string) {
+	ev := rec.Event
+	if rej := event.Validate(ev, event.Rules{MaxDepth: o.p.MaxDepth}); rej != nil {
+		return 0, rej.Code
+	}
+	if rec.Game == "" && ev.GetGameId() == "" {
+		return 0, event.CodeMissingField
+	}
+	received := rec.ReceivedAt
+	if received.IsZero() {
+		ra := ev.GetReceivedAt()
+		if ra == nil {
+			return 0, event.CodeMissingField
+		}
+		if ra.CheckValid() != nil {
+			return 0, event.CodeInvalidValue
+		}
+		received = ra.AsTime()
+	}
+	var amount, sign float64
+	var currency string
+	switch p := ev.GetPayload().(type) {
+	case *event.Event_Purchase:
+		amount, sign, currency = p.Purchase.GetPrice(), 1, p.Purchase.GetCurrency()
+	case *event.Event_Refund:
+		amount, sign, currency = p.Refund.GetAmount(), -1, p.Refund.GetCurrency()
+	case *event.Event_AdImpression:
+		amount, sign, currency = p.AdImpression.GetRevenue(), 1, p.AdImpression.GetCurrency()
+	}
+	if sign != 0 {
+		v, known, inRange := USDMicros(amount, currency, o.rates)
+		switch {
+		case !known:
+			return 0, CodeUnknownCurrency
+		case !inRange:
+			return 0, event.CodeInvalidValue
+		}
+		revenue = int64(sign) * v
+	}
+	if time.UnixMilli(eventTime(ev)).After(received.Add(o.p.MaxFuture)) {
+		return 0, event.CodeClockSkew
+	}
+	return revenue, ""
+}
+
+// eventTime is an event's client_time truncated to the millisecond (floor),
+// in Unix ms.
+func eventTime(ev *event.Event) int64 {
+	return ev.GetClientTime().AsTime().UnixMilli()
 }
 
 // advanceWatermark recomputes the combined watermark: the minimum over the
@@ -249,57 +341,18 @@ func (o *Oracle) Add(rec Record) {
 // partitions do until they turn idle (the oracle has no wall clock, so no
 // partition is ever idle).
 func (o *Oracle) advanceWatermark() {
-	var low time.Time
-	for _, p := range o.parts {
-		if p.maxTime.IsZero() {
+	var low int64
+	for i, p := range o.parts {
+		if !p.hasMax {
 			return
 		}
-		if w := p.maxTime.Add(-o.p.Lateness); low.IsZero() || w.Before(low) {
+		if w := p.max - o.lateness; i == 0 || w < low {
 			low = w
 		}
 	}
-	if low.After(o.wm) {
-		o.wm = low
+	if !o.hasWM || low > o.wm {
+		o.hasWM, o.wm = true, low
 	}
-}
-
-func (o *Oracle) ledgerAdd(sk sessionKey, seq uint64, ck completenessKey) {
-	s := o.ledger[sk]
-	if s == nil {
-		s = &ledgerSession{seen: make(map[uint64]bool)}
-		o.ledger[sk] = s
-	}
-	c := o.completeness[ck]
-	if c == nil {
-		c = &Completeness{Game: ck.game, Platform: ck.platform, AppBuild: ck.build, Minute: time.Unix(ck.minute, 0).UTC()}
-		o.completeness[ck] = c
-	}
-	switch {
-	case s.seen[seq]:
-		c.Duplicates++
-	case seq < s.highest: // missing until now: counted as a gap when the jump was seen
-		c.OutOfOrder++
-		c.Gaps--
-	default:
-		c.Gaps += int64(seq - s.highest - 1)
-		s.highest = seq
-	}
-	s.seen[seq] = true
-}
-
-// revenueOf is rule 4's revenue_usd_micros, and false for an unknown
-// currency.
-func revenueOf(ev *event.Event, rates map[string]float64) (int64, bool) {
-	switch p := ev.GetPayload().(type) {
-	case *event.Event_Purchase:
-		return USDMicros(p.Purchase.GetPrice(), p.Purchase.GetCurrency(), rates)
-	case *event.Event_Refund:
-		v, ok := USDMicros(p.Refund.GetAmount(), p.Refund.GetCurrency(), rates)
-		return -v, ok
-	case *event.Event_AdImpression:
-		return USDMicros(p.AdImpression.GetRevenue(), p.AdImpression.GetCurrency(), rates)
-	}
-	return 0, true
 }
 
 func levelOf(ev *event.Event) int32 {

@@ -18,8 +18,8 @@ import (
 
 // The data-driven oracle tests (testdata/*) have one command:
 //
-//	run [partitions=N] [lateness=D] [gap=D] [horizon=D] [rates=USD:1,EUR:1.1]
-//	NDJSON lines, in arrival order (received_at is stamped, game_id is the event's)
+//	run [partitions=N] [lateness=D] [gap=D] [horizon=D] [maxfuture=D] [rates=USD:1,EUR:1.1]
+//	NDJSON lines, in arrival order (received_at is stamped 23:00, game_id is the event's)
 //	----
 //	the report, as fmtReport prints it
 //
@@ -43,6 +43,11 @@ func fmtTime(tm time.Time) string {
 	return tm.UTC().Format("15:04")
 }
 
+func fmtSession(s Session) string {
+	return fmt.Sprintf("%s %s %s %s/%s %s..%s duration=%dms events=%d revenue=%d levels=%d",
+		s.Game, s.Player, s.ID, s.Platform, s.Country, fmtTime(s.Start), fmtTime(s.End), s.DurationMs, s.Events, s.RevenueMicros, s.LevelsPlayed)
+}
+
 func fmtReport(r *Report) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "records=%d processed=%d late=%d duplicate_events=%d duplicate_purchases=%d\n",
@@ -51,8 +56,10 @@ func fmtReport(r *Report) string {
 		fmt.Fprintf(&b, "deadletter %s=%d\n", c, r.DeadLetters[c])
 	}
 	for _, s := range r.Sessions {
-		fmt.Fprintf(&b, "session %s %s %s %s..%s duration=%dms events=%d revenue=%d levels=%d\n",
-			s.Game, s.Player, s.ID, fmtTime(s.Start), fmtTime(s.End), s.DurationMs, s.Events, s.RevenueMicros, s.LevelsPlayed)
+		fmt.Fprintf(&b, "session %s closed_by=%s\n", fmtSession(s), s.ClosedBy)
+	}
+	for _, s := range r.OpenSessions {
+		fmt.Fprintf(&b, "open %s\n", fmtSession(s))
 	}
 	for _, k := range r.KPIs {
 		fmt.Fprintf(&b, "kpi %s|%s|%s|%s|%s active=%d/%d", k.Window, fmtTime(k.Start), k.Game, k.Platform, k.Country, k.ActivePlayers, k.ActivePlayersExact)
@@ -107,6 +114,8 @@ func testParams(t *testing.T, c *datadriven.Case) Params {
 			p.SessionGap = dur(v)
 		case "horizon":
 			p.DedupHorizon = dur(v)
+		case "maxfuture":
+			p.MaxFuture = dur(v)
 		case "rates":
 			p.Rates = map[string]float64{}
 			for _, kv := range strings.Split(v, ",") {
@@ -191,6 +200,10 @@ func TestParamsValidate(t *testing.T) {
 		{"bad rate", Params{Rates: map[string]float64{"USD": 0}}, false},
 		{"bad partitions", Params{Rates: map[string]float64{"USD": 1}, Partitions: -1}, false},
 		{"negative gap", Params{Rates: map[string]float64{"USD": 1}, SessionGap: -time.Second}, false},
+		{"sub-ms horizon", Params{Rates: map[string]float64{"USD": 1}, DedupHorizon: time.Hour + 1}, false},
+		{"negative max future", Params{Rates: map[string]float64{"USD": 1}, MaxFuture: -time.Minute}, false},
+		{"USD not 1", Params{Rates: map[string]float64{"usd": 2}}, false},
+		{"no USD", Params{Rates: map[string]float64{"EUR": 1.1}}, true},
 	} {
 		if _, err := New(tc.p); (err == nil) != tc.ok {
 			t.Errorf("%s: New = %v, want ok=%v", tc.name, err, tc.ok)

@@ -18,24 +18,40 @@ type Report struct {
 	DeadLetters        map[string]int64 `json:"dead_letters"`        // by code
 	DuplicateEvents    int64            `json:"duplicate_events"`    // rule 2: event_id seen
 	DuplicatePurchases int64            `json:"duplicate_purchases"` // rule 2: store_transaction_id seen
-	Processed          int64            `json:"processed"`           // past validation, dedup and enrichment
+	Processed          int64            `json:"processed"`           // past validation and dedup
 	Late               int64            `json:"late"`                // rule 7
-	Sessions           []Session        `json:"sessions"`            // by game, player, id, start
+	Sessions           []Session        `json:"sessions"`            // closed during the input; see SortSessions
+	OpenSessions       []Session        `json:"open_sessions"`       // still open at the end of the input (ClosedBy empty)
 	KPIs               []KPI            `json:"kpis"`                // minutes, then hours; each by start, game, platform, country
 	Completeness       []Completeness   `json:"completeness"`        // by game, platform, build, minute
 }
 
-// Session is one session of rule 5.
+// Session is one session of rule 5, with the JSON field names of the
+// pipeline's sessions topic (so that its records decode into a Session).
 type Session struct {
 	ID            string    `json:"session_id"`
 	Player        string    `json:"player_id"`
 	Game          string    `json:"game_id"`
-	Start         time.Time `json:"start"`
-	End           time.Time `json:"end"`
+	Platform      string    `json:"platform"` // normalized, of the event that opened it
+	Country       string    `json:"country"`  // normalized, of the event that opened it
+	Start         time.Time `json:"start"`    // min event time of its events
+	End           time.Time `json:"end"`      // max event time of its events
 	DurationMs    int64     `json:"duration_ms"`
 	Events        int64     `json:"events"`
 	RevenueMicros int64     `json:"revenue_usd_micros"`
-	LevelsPlayed  int       `json:"levels_played"`
+	LevelsPlayed  int64     `json:"levels_played"` // distinct levels of its level_start events
+	ClosedBy      string    `json:"closed_by"`     // ClosedBy*; empty while open
+}
+
+// SortSessions sorts sessions by game, player, id, start, end, then the
+// remaining fields: the order of Report's lists.
+func SortSessions(ss []Session) {
+	slices.SortFunc(ss, func(a, b Session) int {
+		return cmp.Or(cmp.Compare(a.Game, b.Game), cmp.Compare(a.Player, b.Player), cmp.Compare(a.ID, b.ID),
+			a.Start.Compare(b.Start), a.End.Compare(b.End), cmp.Compare(a.Events, b.Events),
+			cmp.Compare(a.RevenueMicros, b.RevenueMicros), cmp.Compare(a.LevelsPlayed, b.LevelsPlayed),
+			cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.Country, b.Country), cmp.Compare(a.ClosedBy, b.ClosedBy))
+	})
 }
 
 // Level is one level's counts in a KPI row.
@@ -88,12 +104,13 @@ type Completeness struct {
 // rowKey names a KPI row.
 type rowKey struct {
 	hour                    bool
-	start                   int64 // Unix seconds
+	start                   int64 // Unix ms
 	game, platform, country string
 }
 
-func rowKeys(t time.Time, game, platform, country string) [4]rowKey {
-	m, h := minuteOf(t).Unix(), hourOf(t).Unix()
+// rowKeys are the four KPI rows of an event at t (Unix ms).
+func rowKeys(t int64, game, platform, country string) [4]rowKey {
+	m, h := floorTo(t, minuteMs), floorTo(t, hourMs)
 	return [4]rowKey{
 		{false, m, game, platform, country}, {false, m, game, "*", "*"},
 		{true, h, game, platform, country}, {true, h, game, "*", "*"},
@@ -109,7 +126,7 @@ func (k rowKey) window() string {
 
 // String is the kpi topic's key format.
 func (k rowKey) String() string {
-	return k.window() + "|" + time.Unix(k.start, 0).UTC().Format(time.RFC3339) + "|" + k.game + "|" + k.platform + "|" + k.country
+	return k.window() + "|" + time.UnixMilli(k.start).UTC().Format(time.RFC3339) + "|" + k.game + "|" + k.platform + "|" + k.country
 }
 
 // contribution is what one processed event brings to its rows.
@@ -193,7 +210,7 @@ func hll(set map[string]bool) uint64 {
 
 func (r *row) kpi(k rowKey) KPI {
 	out := KPI{
-		Key: k.String(), Window: k.window(), Start: time.Unix(k.start, 0).UTC(),
+		Key: k.String(), Window: k.window(), Start: time.UnixMilli(k.start).UTC(),
 		Game: k.game, Platform: k.platform, Country: k.country,
 		ActivePlayers: hll(r.active), ActivePlayersExact: int64(len(r.active)),
 		NewPlayers: r.newPlayers, SessionsStarted: r.sessions, Purchases: r.purchases,
@@ -211,20 +228,24 @@ func (r *row) kpi(k rowKey) KPI {
 }
 
 // Report returns what the records added so far give. Sessions still open
-// are closed as of the last event: the report is the end of the input.
+// are reported apart, as the pipeline leaves them open too.
 func (o *Oracle) Report() *Report {
 	rep := &Report{
 		Records: o.records, DeadLetters: maps.Clone(o.deadLetters),
 		DuplicateEvents: o.dupEvents, DuplicatePurchases: o.dupPurch,
 		Processed: o.processed, Late: o.late,
-		Sessions: []Session{}, KPIs: []KPI{}, Completeness: []Completeness{},
+		Sessions: slices.Clone(o.closed), OpenSessions: []Session{}, KPIs: []KPI{}, Completeness: []Completeness{},
 	}
-	for k, evs := range o.sessions {
-		rep.Sessions = append(rep.Sessions, o.split(k, evs)...)
+	if rep.Sessions == nil {
+		rep.Sessions = []Session{}
 	}
-	slices.SortFunc(rep.Sessions, func(a, b Session) int {
-		return cmp.Or(cmp.Compare(a.Game, b.Game), cmp.Compare(a.Player, b.Player), cmp.Compare(a.ID, b.ID), a.Start.Compare(b.Start))
-	})
+	SortSessions(rep.Sessions)
+	for i := range o.parts {
+		for pk, s := range o.parts[i].open {
+			rep.OpenSessions = append(rep.OpenSessions, s.report(pk, ""))
+		}
+	}
+	SortSessions(rep.OpenSessions)
 
 	keys := slices.Collect(maps.Keys(o.rows))
 	slices.SortFunc(keys, func(a, b rowKey) int {
@@ -247,33 +268,4 @@ func (o *Oracle) Report() *Report {
 		return cmp.Or(cmp.Compare(a.Game, b.Game), cmp.Compare(a.Platform, b.Platform), cmp.Compare(a.AppBuild, b.AppBuild), a.Minute.Compare(b.Minute))
 	})
 	return rep
-}
-
-// split turns one (game, player, session_id)'s events into sessions: by
-// event time (ties in arrival order), a new session wherever the next event
-// is more than SessionGap after the previous one.
-func (o *Oracle) split(k sessionKey, evs []sessionEvent) []Session {
-	evs = slices.Clone(evs)
-	slices.SortFunc(evs, func(a, b sessionEvent) int {
-		return cmp.Or(a.t.Compare(b.t), cmp.Compare(a.arrival, b.arrival))
-	})
-	var out []Session
-	var cur *Session
-	var levels map[int32]bool
-	for i, e := range evs {
-		if i == 0 || e.t.Sub(evs[i-1].t) > o.p.SessionGap {
-			out = append(out, Session{ID: k.session, Player: k.player, Game: k.game, Start: e.t})
-			cur = &out[len(out)-1]
-			levels = make(map[int32]bool)
-		}
-		cur.End = e.t
-		cur.Events++
-		cur.RevenueMicros += e.revenue
-		if e.isStart {
-			levels[e.level] = true
-		}
-		cur.LevelsPlayed = len(levels)
-		cur.DurationMs = cur.End.Sub(cur.Start).Milliseconds()
-	}
-	return out
 }

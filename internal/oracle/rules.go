@@ -6,54 +6,76 @@ import (
 	"time"
 )
 
-// platforms maps a lower-cased client platform to its normalized name.
-// Anything not listed is "other".
+// platforms maps a trimmed, lower-cased client platform to its normalized
+// name. Anything not listed is "other".
 var platforms = map[string]string{
-	"ios": "ios", "iphone": "ios", "ipad": "ios", "ipados": "ios",
-	"android":     "android",
-	"web":         "web",
-	"windows":     "windows",
-	"macos":       "macos",
-	"linux":       "linux",
-	"switch":      "switch",
-	"playstation": "playstation",
-	"xbox":        "xbox",
+	"ios": "ios", "iphone": "ios", "ipad": "ios", "ipados": "ios", "ipod": "ios",
+	"android": "android",
+	"web":     "web", "webgl": "web", "html5": "web", "browser": "web",
+	"windows": "windows", "win": "windows", "pc": "windows", "win32": "windows", "win64": "windows",
+	"macos": "macos", "mac": "macos", "osx": "macos", "macosx": "macos", "mac os": "macos", "mac os x": "macos",
+	"linux":  "linux",
+	"switch": "switch", "nintendo switch": "switch", "nintendo_switch": "switch", "nintendoswitch": "switch",
+	"playstation": "playstation", "ps": "playstation", "ps4": "playstation", "ps5": "playstation",
+	"xbox": "xbox", "xboxone": "xbox", "xbox one": "xbox", "xbox_one": "xbox",
+	"xboxseries": "xbox", "xbox series": "xbox", "xbox_series": "xbox",
 }
 
-// NormalizePlatform is rule 4's platform: lower-cased, then mapped by the
-// table in the package documentation; unknown or empty → "other".
+// NormalizePlatform is rule 4's platform: trimmed of spaces (space, tab,
+// CR, LF), lower-cased (ASCII letters only), then mapped by the table in
+// the package documentation; unknown or empty → "other".
 func NormalizePlatform(p string) string {
-	if n, ok := platforms[strings.ToLower(p)]; ok {
+	p = strings.Trim(p, " \t\r\n")
+	lower := []byte(p)
+	for i, c := range lower {
+		if 'A' <= c && c <= 'Z' {
+			lower[i] = c + ('a' - 'A')
+		}
+	}
+	if n, ok := platforms[string(lower)]; ok {
 		return n
 	}
 	return "other"
 }
 
-// NormalizeCountry is rule 4's country: upper-cased, "ZZ" when empty.
+// NormalizeCountry is rule 4's country: upper-cased (ASCII letters only),
+// "ZZ" when empty.
 func NormalizeCountry(c string) string {
 	if c == "" {
 		return "ZZ"
 	}
-	return strings.ToUpper(c)
+	upper := []byte(c)
+	for i, x := range upper {
+		if 'a' <= x && x <= 'z' {
+			upper[i] = x - ('a' - 'A')
+		}
+	}
+	return string(upper)
 }
 
-// USDMicros converts amount units of currency (upper-cased before the
-// lookup; "" means USD) to integer micro-USD, round(amount × rate × 1e6)
-// with halves away from zero. It reports false for a currency missing from
-// rates or a result that does not fit in an int64.
-func USDMicros(amount float64, currency string, rates map[string]float64) (int64, bool) {
+// USDMicros converts amount units of currency to integer micro-USD,
+// round(amount × rate × 1e6) evaluated left to right with halves away from
+// zero. The currency is compared case-insensitively; "" means USD, whose
+// rate is 1 whether rates lists it or not. known is false for a currency
+// missing from rates; inRange is false when the result's magnitude exceeds
+// 2^53 (or is not a number).
+func USDMicros(amount float64, currency string, rates map[string]float64) (micros int64, known, inRange bool) {
+	currency = strings.ToUpper(currency)
 	if currency == "" {
 		currency = "USD"
 	}
-	rate, ok := rates[strings.ToUpper(currency)]
+	rate, ok := rates[currency]
+	if !ok && currency == "USD" {
+		rate, ok = 1, true
+	}
 	if !ok {
-		return 0, false
+		return 0, false, false
 	}
 	v := math.Round(amount * rate * 1e6)
-	if math.IsNaN(v) || v >= 1<<63 || v < -(1<<63) {
-		return 0, false
+	if math.IsNaN(v) || math.Abs(v) > 1<<53 {
+		return 0, true, false
 	}
-	return int64(v), true
+	return int64(v), true, true
 }
 
 // murmur2 is Kafka's murmur2 hash (org.apache.kafka.common.utils.Utils),
@@ -100,8 +122,16 @@ func Partition(key string, n int) int {
 	return int(murmur2([]byte(key))&0x7fffffff) % n
 }
 
-// minuteOf returns the start of the UTC minute holding t.
-func minuteOf(t time.Time) time.Time { return t.UTC().Truncate(time.Minute) }
+const (
+	minuteMs = int64(time.Minute / time.Millisecond)
+	hourMs   = int64(time.Hour / time.Millisecond)
+)
 
-// hourOf returns the start of the UTC hour holding t.
-func hourOf(t time.Time) time.Time { return t.UTC().Truncate(time.Hour) }
+// floorTo is the start of the window of size ms that holds t (Unix ms).
+func floorTo(t, size int64) int64 {
+	q := t / size
+	if t%size != 0 && t < 0 {
+		q--
+	}
+	return q * size
+}
