@@ -6,8 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
 	"math/rand/v2"
+	"net/http"
 	"os"
 	"os/exec"
 	"sort"
@@ -187,6 +187,7 @@ Examples:
 			defer pcl.Close()
 			lats := make(chan []float64, 1)
 			rctx, stopReading := context.WithCancel(ctx)
+			defer stopReading()
 			go func() { lats <- readLatencies(rctx, opts, tp.KPI, *lateness) }()
 			runCtx, cancel := context.WithTimeout(ctx, *duration)
 			_, err = simulate.Run(runCtx, g, simulate.NewKafkaSink(pcl, tp.Raw), simulate.RunOptions{Rate: *rate, Duration: *duration, BatchSize: 100})

@@ -206,6 +206,9 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	raw, partials, err := p.partitionCounts(ctx, kadm.NewClient(cl))
 	cl.Close()
+	if ctx.Err() != nil {
+		return nil // stopped while starting
+	}
 	if err != nil {
 		return err
 	}

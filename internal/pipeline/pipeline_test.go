@@ -21,7 +21,15 @@ var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2
 // TestPipelineEqualsOracle runs both stages on the embedded broker over
 // simulated traffic with duplicates, late and malformed events, and compares
 // every output with the batch oracle.
-func TestPipelineEqualsOracle(t *testing.T) {
+func TestPipelineEqualsOracle(t *testing.T) { runOracleTest(t, 0) }
+
+// TestPipelineRestartsEqualOracle stops the pipeline every few hundred
+// milliseconds (aborting the open transactions) and starts a new one, which
+// restores both stages' state from the changelogs: the outputs must still
+// equal the oracle.
+func TestPipelineRestartsEqualOracle(t *testing.T) { runOracleTest(t, 250*time.Millisecond) }
+
+func runOracleTest(t *testing.T, restartEvery time.Duration) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
 	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0"}, nil)
@@ -60,15 +68,39 @@ func TestPipelineEqualsOracle(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	runCtx, stop := context.WithCancel(ctx)
-	done := make(chan error, 1)
-	go func() { done <- p.Run(runCtx) }()
-	if err := pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics); err != nil {
-		t.Fatal(err)
-	}
-	stop()
-	if err := <-done; err != nil {
-		t.Fatal(err)
+	caught := make(chan error, 1)
+	go func() { caught <- pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics) }()
+	restarts := 0
+	for {
+		runCtx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- p.Run(runCtx) }()
+		var tick <-chan time.Time
+		if restartEvery > 0 && restarts < 10 {
+			tick = time.After(restartEvery)
+		}
+		select {
+		case err := <-caught:
+			stop()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			t.Logf("%d restarts", restarts)
+		case <-tick:
+			stop()
+			if err := <-done; err != nil {
+				t.Fatal(err)
+			}
+			restarts++
+			if p, err = pipeline.New(cfg, opts, nil, nil, nil); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		break
 	}
 
 	rep, err := pipelinetest.RunOracle(ctx, opts, topics.Raw, oracle.Params{Partitions: int(topics.Partitions), Rates: simRates})

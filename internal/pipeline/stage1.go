@@ -230,7 +230,16 @@ func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
 		clear(t.pending)
 		t.p.metrics.partials.Add(float64(len(keys)))
 	}
-	mk := mark{Source: t.part, Watermark: pw.Effective, Idle: pw.Idle}
+	// An active partition reports its own watermark: the combined one may
+	// be ahead of it (a partition just taken over with a backlog starts
+	// behind the partitions this instance already had), and claiming it
+	// would let stage 2 finalize, and expire, rows the backlog still adds to.
+	// An idle partition reports the combined one, so it does not hold stage 2
+	// back. Stage 2 keeps each source's highest mark.
+	mk := mark{Source: t.part, Watermark: pw.Watermark, Idle: pw.Idle}
+	if pw.Idle {
+		mk.Watermark = pw.Effective
+	}
 	if mk != t.lastMark || now.Sub(t.lastMarkAt) >= markEvery {
 		v := mk.appendEncode(nil)
 		for q := int32(0); q < t.p.partialsPartitions; q++ {

@@ -78,6 +78,25 @@ func (p *Processor) Run(ctx context.Context) error {
 			return nil
 		}
 		start := time.Now()
+		// Wait for every output before deciding: franz-go's End commits
+		// whatever was produced even when some produce failed (unlike
+		// Java's producer), which would commit the offsets without those
+		// outputs or changelog records, and lose them.
+		if err := cl.Flush(ctx); err != nil {
+			if ctx.Err() != nil {
+				p.abort(ctx, sess, "shutdown")
+				return nil
+			}
+			return fmt.Errorf("processor: flush: %w", err)
+		}
+		mu.Lock()
+		failed := perr
+		mu.Unlock()
+		if failed != nil {
+			p.log.Warn("a produce failed; aborting the transaction, its input is processed again", "err", failed)
+			p.abort(ctx, sess, "produce")
+			continue
+		}
 		committed, err := sess.End(ctx, kgo.TryCommit)
 		p.m.commitSeconds.Observe(time.Since(start).Seconds())
 		p.log.Debug("transaction ended", "committed", committed, "records", fs.NumRecords(), "outputs", len(out.recs),
@@ -91,14 +110,8 @@ func (p *Processor) Run(ctx context.Context) error {
 			}
 			p.log.Warn("transaction failed; state is rebuilt from the changelog", "err", err)
 		case !committed:
-			reason := "rebalance_or_produce"
-			if perr != nil {
-				reason = "produce"
-				p.log.Warn("transaction aborted: a produce failed; retrying from the last commit", "err", perr)
-			} else {
-				p.log.Warn("transaction aborted: the group rebalanced or this instance was fenced; its input is processed again by the partitions' owner")
-			}
-			p.m.aborts.WithLabelValues(reason).Inc()
+			p.log.Warn("transaction aborted: the group rebalanced or this instance was fenced; its input is processed again by the partitions' owner")
+			p.m.aborts.WithLabelValues("rebalance").Inc()
 			p.dropTasks()
 		default:
 			p.m.commits.Inc()

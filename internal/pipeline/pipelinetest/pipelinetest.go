@@ -168,7 +168,7 @@ func RunOracle(ctx context.Context, opts []kgo.Opt, topic string, p oracle.Param
 		return nil, err
 	}
 	for _, r := range recs {
-		rec := oracle.Record{} // TEMP Partition: int(r.Partition)
+		rec := oracle.Record{Partition: int(r.Partition), HasPartition: true}
 		e := &event.Event{}
 		if err := proto.Unmarshal(r.Value, e); err != nil {
 			rec.Code = event.CodeMalformed
@@ -264,10 +264,11 @@ func ReadOutputs(ctx context.Context, opts []kgo.Opt, topics kafka.Topics) (*Out
 		k := string(r.Key)
 		if strings.HasPrefix(k, "completeness|") {
 			var c struct {
-				Game, Platform               string
-				AppBuild                     string `json:"app_build"`
-				Start                        time.Time
-				Gaps, Duplicates, OutOfOrder int64
+				Game, Platform   string
+				AppBuild         string `json:"app_build"`
+				Start            time.Time
+				Gaps, Duplicates int64
+				OutOfOrder       int64 `json:"out_of_order"`
 			}
 			if err := json.Unmarshal(r.Value, &c); err != nil {
 				return nil, fmt.Errorf("completeness record: %w", err)
