@@ -10,8 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kerr"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
@@ -217,4 +219,51 @@ func TestConfigValidate(t *testing.T) {
 			t.Errorf("accepted %+v", cfg)
 		}
 	}
+}
+
+// TestFailedProduceAborts makes the broker refuse a produce to the output
+// topic a few times (a non-retriable error, as a fenced zombie gets).
+// franz-go's End would commit the transaction without the refused records;
+// the processor must abort it instead, so that no output goes missing.
+func TestFailedProduceAborts(t *testing.T) {
+	c := newCluster(t)
+	b := c.ListenAddrs()
+	produceInput(t, b, 1500, 19)
+	var refused atomic.Int32
+	c.ControlKey(int16(kmsg.Produce), func(kreq kmsg.Request) (kmsg.Response, error, bool) {
+		c.KeepControl()
+		req := kreq.(*kmsg.ProduceRequest)
+		if req.TransactionID == nil || refused.Load() >= 3 {
+			return nil, nil, false
+		}
+		// Produce v13 names topics by id, so every transactional produce
+		// (outputs and changelogs alike) is a candidate.
+		refused.Add(1)
+		resp := req.ResponseKind().(*kmsg.ProduceResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewProduceResponseTopic()
+			st.Topic, st.TopicID = rt.Topic, rt.TopicID
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewProduceResponseTopicPartition()
+				sp.Partition = rp.Partition
+				sp.ErrorCode = kerr.InvalidRecord.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	p := newProc(t, b, "a", ExactlyOnce)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- p.Run(ctx) }()
+	got := waitOutputs(t, b, 1500)
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if refused.Load() == 0 {
+		t.Fatal("no produce was refused: the test did not test anything")
+	}
+	checkExactlyOnce(t, got, 1500)
 }
