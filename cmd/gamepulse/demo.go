@@ -71,6 +71,9 @@ Example:
 		if err != nil {
 			return err
 		}
+		if gf.cfg.MaxFuture > pf.cfg.Jobs.MaxFuture { // what the gateway accepts, the processor must not refuse
+			pf.cfg.Jobs.MaxFuture = gf.cfg.MaxFuture
+		}
 
 		b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: *brokerListen, DataDir: *dataDir, SyncWrites: true}, log)
 		if err != nil {

@@ -127,13 +127,9 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	fs.StringVar(&tf.t.KPIPartials, "topic-kpi-partials", d.KPIPartials, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
 	fs.StringVar(&tf.t.Alerts, "topic-alerts", d.Alerts, "topic of real-time alerts (JSON, keyed by rule|subject)")
 
-	host, _ := os.Hostname()
-	if host == "" {
-		host = "local"
-	}
 	c := &f.cfg
 	fs.StringVar(&c.AppID, "app-id", pipeline.DefaultAppID, "prefix of the consumer groups, transactional ids and changelog topics")
-	fs.StringVar(&c.InstanceID, "instance-id", host, "this instance's id: stable across its restarts (to fence its zombie), unique among running instances")
+	fs.StringVar(&c.InstanceID, "instance-id", "", "this instance's id: stable across its restarts (to fence its zombie), unique among running instances; empty: the host name")
 	fs.StringVar(&f.delivery, "delivery", string(processor.ExactlyOnce), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 10000, "input records per transaction at most")
 	fs.DurationVar(&c.TxnTimeout, "txn-timeout", 30*time.Second, "transaction timeout: how long a crashed instance's open transaction can block readers")
@@ -144,6 +140,7 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	fs.DurationVar(&c.Jobs.DedupHorizon, "dedup-horizon", jobs.DefaultDedupHorizon, "event time an event_id (and a purchase's store transaction id) is remembered for dedup")
 	fs.DurationVar(&c.Jobs.SessionGap, "session-gap", jobs.DefaultSessionGap, "inactivity (event time) that closes a session without session_end")
 	fs.DurationVar(&c.Jobs.AllowedLateness, "allowed-lateness", jobs.DefaultAllowedLateness, "watermark = max event time seen on a partition minus this")
+	fs.DurationVar(&c.Jobs.MaxFuture, "max-event-future", jobs.DefaultMaxFuture, "dead-letter (clock_skew) an event whose client_time is more than this after its received_at; keep it at least the gateway's --max-future")
 	fs.IntVar(&c.Jobs.FraudMaxPurchases, "fraud-max-purchases", jobs.DefaultFraudMaxPurchases, "alert when one player makes more purchases than this in one minute")
 	fs.StringVar(&f.ratesFile, "fx-rates", "", "file of CUR=rate lines (USD per unit) replacing the built-in FX table")
 	wd := stream.DefaultWatermarkConfig()
@@ -164,6 +161,13 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 func (f *processFlags) config(topics kafka.Topics) (pipeline.Config, error) {
 	c := f.cfg
 	c.Topics = topics
+	if c.InstanceID == "" {
+		host, err := os.Hostname()
+		if err != nil || host == "" {
+			return c, errors.New("--instance-id is empty and the host name is unknown: set --instance-id")
+		}
+		c.InstanceID = host
+	}
 	c.Delivery = processor.Delivery(f.delivery)
 	if c.Delivery != processor.ExactlyOnce && c.Delivery != processor.AtLeastOnce {
 		return c, fmt.Errorf("--delivery must be %s or %s, got %q", processor.ExactlyOnce, processor.AtLeastOnce, f.delivery)
