@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"sort"
 	"strconv"
 	"strings"
@@ -458,7 +459,15 @@ func kpiDiff(got map[string]any, want oracle.KPI) string {
 			d = append(d, fmt.Sprintf("%s %d, oracle %d", name, g, w))
 		}
 	}
+	// The pipeline's merged sketch must estimate exactly what one sketch of
+	// the oracle's exact set estimates, and that within 3 standard errors
+	// (3 × 0.81 %) of the exact count.
 	check("active_players", num("active_players"), int64(want.ActivePlayers))
+	if e := want.ActivePlayersExact; e > 0 {
+		if rel := math.Abs(float64(num("active_players"))-float64(e)) / float64(e); rel > 0.0243 {
+			d = append(d, fmt.Sprintf("active_players %d is %.2f%% from the exact %d (over 3 standard errors)", num("active_players"), rel*100, e))
+		}
+	}
 	check("payers", num("payers"), int64(want.Payers))
 	check("new_players", num("new_players"), want.NewPlayers)
 	check("sessions_started", num("sessions_started"), want.SessionsStarted)
