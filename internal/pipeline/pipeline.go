@@ -204,7 +204,20 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("pipeline: %w", err)
 	}
-	raw, partials, err := p.partitionCounts(ctx, kadm.NewClient(cl))
+	// Topics created a moment ago may not be in every broker's metadata yet:
+	// retry for a while before calling the topology wrong.
+	var raw, partials int32
+	for attempt := 0; ; attempt++ {
+		raw, partials, err = p.partitionCounts(ctx, kadm.NewClient(cl))
+		if err == nil || attempt == 20 || ctx.Err() != nil {
+			break
+		}
+		p.log.Debug("topics not ready; retrying", "err", err)
+		select {
+		case <-ctx.Done():
+		case <-time.After(500 * time.Millisecond):
+		}
+	}
 	cl.Close()
 	if ctx.Err() != nil {
 		return nil // stopped while starting

@@ -248,7 +248,27 @@ func (s *setup) waitProcessed(ctx context.Context, n int64) {
 		if ctx.Err() != nil {
 			s.t.Fatalf("stage 1 never reached %d records (at %d)", n, s.processed(context.Background()))
 		}
+		s.checkAlive()
 		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// checkAlive fails the test when a running instance has exited on its own.
+func (s *setup) checkAlive() {
+	s.t.Helper()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for name, in := range s.running {
+		select {
+		case err := <-in.done:
+			in.done <- err
+			b, _ := os.ReadFile(filepath.Join(s.logDir, name+".log"))
+			if len(b) > 3000 {
+				b = b[len(b)-3000:]
+			}
+			s.t.Fatalf("instance %s exited by itself (%v); the end of its log:\n%s", name, err, b)
+		default:
+		}
 	}
 }
 
@@ -311,6 +331,7 @@ func TestOracleAndCrashes(t *testing.T) {
 		// Let the new incarnation restore and make progress, then kill it
 		// at a random moment while it works through the backlog.
 		for s.processed(ctx) <= last && ctx.Err() == nil && !(done && last >= s.rawCount(ctx)) {
+			s.checkAlive()
 			time.Sleep(100 * time.Millisecond)
 		}
 		time.Sleep(time.Duration(200+rng.IntN(2500)) * time.Millisecond)
