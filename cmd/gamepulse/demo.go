@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/loader"
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
@@ -47,12 +48,14 @@ Example:
 		gf := addGatewayFlags(fs, false)
 		sf := addSimulateFlags(fs, false)
 		pf := addProcessFlags(fs, tf)
+		lc := addLoadFlags(fs)
 		fs.Lookup("instance-id").DefValue, pf.cfg.InstanceID = "demo", "demo"
 		// KPI rows appear allowed-lateness after their minute ends: 10 s
 		// shows them soon, and the simulator's late events then show as
 		// corrections.
 		fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
 		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
+		fs.Lookup("warehouse").DefValue, lc.warehouse = "duckdb:data/demo/warehouse.duckdb", "duckdb:data/demo/warehouse.duckdb"
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
 		fs.Lookup("rate").DefValue, sf.rate = "500", 500
@@ -106,6 +109,10 @@ Example:
 		if err != nil {
 			return err
 		}
+		ld, err := startLoader(runCtx, g, lc, kc, topics, reg, log)
+		if err != nil {
+			return err
+		}
 		url := "http://" + gw.Addr
 		fmt.Fprintf(env.Stderr, "gamepulse demo\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",
 			strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, url, strings.Join(pairs, " "))
@@ -117,6 +124,7 @@ Example:
 		}
 		var last atomic.Pointer[simulate.Stats]
 		status := newDemoStatus(env.Stderr, kc, topics, proc.Stats(), log)
+		status.loader = ld
 		g.Go(func() error {
 			defer stopRun() // the simulator's end ends the demo
 			gen, err := sf.generator()
@@ -154,6 +162,7 @@ type demoStatus struct {
 	cl     *kgo.Client
 	topics kafka.Topics
 	proc   *pipeline.Stats
+	loader *loader.Loader
 	log    *slog.Logger
 
 	prev      simulate.Stats
@@ -211,8 +220,13 @@ func (s *demoStatus) print(ctx context.Context, last *atomic.Pointer[simulate.St
 	if wm, ok := s.proc.Watermark(); ok {
 		delay = now.Sub(wm).Round(time.Second).String()
 	}
-	s.p.line(fmt.Sprintf("gateway: accepted %5.0f ev/s, rejected %3.0f ev/s (total %d/%d, raw offset %s) | processor: %5.0f ev/s, watermark delay %s, late %d, dead-lettered %d, dups %d, kpi rows %d",
-		accRate, rejRate, st.Accepted, st.Rejected, offsets, procRate, delay, s.proc.Late.Load(), s.proc.DeadLetters.Load(), s.proc.Duplicates.Load(), s.proc.Results.Load()))
+	load := ""
+	if s.loader != nil {
+		ls := s.loader.Stats()
+		load = fmt.Sprintf(" | warehouse: %d rows, freshness %s", ls.Rows, ls.Freshness.Round(10*time.Millisecond))
+	}
+	s.p.line(fmt.Sprintf("gateway: accepted %5.0f ev/s, rejected %3.0f ev/s (total %d/%d, raw offset %s) | processor: %5.0f ev/s, watermark delay %s, late %d, dead-lettered %d, dups %d, kpi rows %d%s",
+		accRate, rejRate, st.Accepted, st.Rejected, offsets, procRate, delay, s.proc.Late.Load(), s.proc.DeadLetters.Load(), s.proc.Duplicates.Load(), s.proc.Results.Load(), load))
 }
 
 func (s *demoStatus) final(kc kafka.Config, last *atomic.Pointer[simulate.Stats]) {

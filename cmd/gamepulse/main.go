@@ -37,6 +37,8 @@ func commands() []command {
 		demoCommand(),
 		gatewayCommand(),
 		processCommand(),
+		loadCommand(),
+		queryCommand(),
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),

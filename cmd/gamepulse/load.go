@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/loader"
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+)
+
+const defaultWarehouse = "duckdb:data/warehouse.duckdb"
+
+func loadCommand() command {
+	c := command{
+		name:    "load",
+		summary: "warehouse loader: the processor's outputs into DuckDB, exactly once",
+		usage: `Usage: gamepulse load --brokers ADDRS [--warehouse URL] [flags]
+
+Reads the enriched events, sessions, KPI, alerts and dead-letter topics
+(read_committed) in a consumer group and writes them into warehouse tables:
+events, sessions, kpi_minute, kpi_hour, completeness, alerts, dead_letters
+(the schema is in the README). Each batch and the Kafka offsets it covers are
+written in one warehouse transaction, and the loader resumes from the
+warehouse's offsets, so a batch is never half applied and never applied
+twice. A record the warehouse cannot take goes to dead_letters with its
+reason; the loader keeps going.
+
+--warehouse is a URL: duckdb:///abs/path/file.duckdb (absolute) or
+duckdb:rel/path/file.duckdb (relative to the working directory; the default
+is duckdb:data/warehouse.duckdb). Snowflake (snowflake://...) is not built
+yet.
+
+Example:
+  gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`,
+	}
+	c.run = func(ctx context.Context, env *Env, args []string) error {
+		fs := newFlagSet(env, c)
+		lf := addLogFlags(fs)
+		kf := addKafkaFlags(fs, "127.0.0.1:9092")
+		tf := addTopicFlags(fs)
+		addOutputTopicFlags(fs, tf)
+		lc := addLoadFlags(fs)
+		if err := resolve(fs, env, args); err != nil {
+			return err
+		}
+		log, err := lf.logger(env.Stderr)
+		if err != nil {
+			return err
+		}
+		topics, err := tf.topics()
+		if err != nil {
+			return err
+		}
+		reg := newRegistry()
+		g, gctx := errgroup.WithContext(ctx)
+		if _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log); err != nil {
+			return err
+		}
+		return g.Wait()
+	}
+	return c
+}
+
+type loadFlags struct {
+	cfg       loader.Config
+	warehouse string
+}
+
+func addLoadFlags(fs *flag.FlagSet) *loadFlags {
+	f := &loadFlags{}
+	fs.StringVar(&f.warehouse, "warehouse", defaultWarehouse, "warehouse URL: duckdb:///abs/path.duckdb or duckdb:rel/path.duckdb")
+	fs.StringVar(&f.cfg.Group, "load-group", loader.DefaultGroup, "the loader's consumer group")
+	fs.IntVar(&f.cfg.BatchRows, "batch-rows", 50000, "apply a batch when it holds this many rows")
+	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", 32<<20, "or this many bytes of record values")
+	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", time.Second, "or when its first record is this old (freshness against warehouse statements)")
+	return f
+}
+
+// openWarehouse opens the warehouse a URL names and migrates it.
+func openWarehouse(ctx context.Context, raw string) (warehouse.Sink, *warehouse.DuckDB, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, nil, fmt.Errorf("--warehouse %q: %w", raw, err)
+	}
+	switch u.Scheme {
+	case "duckdb":
+		path := u.Path // duckdb:///abs/path
+		if u.Opaque != "" {
+			path = u.Opaque // duckdb:rel/path
+		}
+		if u.Host != "" || path == "" {
+			return nil, nil, fmt.Errorf("--warehouse %q: want duckdb:///abs/path/file.duckdb or duckdb:rel/path/file.duckdb", raw)
+		}
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, nil, err
+		}
+		db, err := warehouse.OpenDuckDB(path)
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := db.Migrate(ctx); err != nil {
+			db.Close()
+			return nil, nil, err
+		}
+		return db, db, nil
+	case "snowflake":
+		return nil, nil, errors.New("--warehouse snowflake://...: the Snowflake sink is not built yet (issue 4); use duckdb:///path")
+	}
+	return nil, nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb)", raw, u.Scheme)
+}
+
+// startLoader opens the warehouse and runs the loader in g.
+func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.Config, topics kafka.Topics,
+	reg prometheus.Registerer, log *slog.Logger) (*loader.Loader, error) {
+	log = log.With("component", "loader")
+	sink, _, err := openWarehouse(ctx, f.warehouse)
+	if err != nil {
+		return nil, err
+	}
+	base, err := kc.Opts(log)
+	if err != nil {
+		sink.Close()
+		return nil, err
+	}
+	cfg := f.cfg
+	cfg.Topics = topics
+	l := loader.New(cfg, base, sink, loader.NewMetrics(reg), log)
+	g.Go(func() error {
+		defer sink.Close()
+		err := l.Run(ctx)
+		log.Info("loader stopped")
+		return err
+	})
+	return l, nil
+}

@@ -1,0 +1,209 @@
+// Package loader moves the stream processor's output topics into a
+// warehouse exactly once: a consumer group (read_committed) whose position
+// is the warehouse's, not Kafka's. On every assignment the loader asks the
+// warehouse where each partition's applied rows end (its offsets table) and
+// starts there; every batch it applies carries the offsets it covers, written
+// in the same warehouse transaction as its rows (warehouse.Sink.Apply), and
+// the warehouse skips anything below the offsets it already holds. So a
+// crash, a rebalance or a redelivery can neither lose a row nor apply one
+// twice. Kafka offsets are committed too, after each batch, only so that
+// consumer lag shows in the usual tools.
+package loader
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+)
+
+// DefaultGroup is the loader's consumer group.
+const DefaultGroup = "gamepulse.loader"
+
+// Config configures a Loader.
+type Config struct {
+	Group  string
+	Topics kafka.Topics // Enriched, DeadLetter, Sessions, KPI and Alerts are read
+	// A batch is applied when it holds BatchRows rows or BatchBytes bytes of
+	// record values, or BatchInterval after its first record: the trade
+	// between freshness and warehouse statements (cost, on Snowflake).
+	BatchRows     int
+	BatchBytes    int
+	BatchInterval time.Duration
+}
+
+// EnsureDefaults fills zero fields.
+func (c *Config) EnsureDefaults() {
+	if c.Group == "" {
+		c.Group = DefaultGroup
+	}
+	if c.BatchRows == 0 {
+		c.BatchRows = 50000
+	}
+	if c.BatchBytes == 0 {
+		c.BatchBytes = 32 << 20
+	}
+	if c.BatchInterval == 0 {
+		c.BatchInterval = time.Second
+	}
+}
+
+// Stats are live totals for status lines.
+type Stats struct {
+	Rows, Batches, Rejected int64
+	LastApplied             time.Time // wall clock of the last applied batch
+	Freshness               time.Duration
+}
+
+// Loader reads the output topics and applies them to a warehouse.
+type Loader struct {
+	cfg  Config
+	base []kgo.Opt
+	sink warehouse.Sink
+	log  *slog.Logger
+	m    *Metrics
+}
+
+// New returns a loader writing into sink. base holds the connection options.
+func New(cfg Config, base []kgo.Opt, sink warehouse.Sink, m *Metrics, log *slog.Logger) *Loader {
+	cfg.EnsureDefaults()
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if m == nil {
+		m = NewMetrics(nil)
+	}
+	return &Loader{cfg: cfg, base: base, sink: sink, log: log, m: m}
+}
+
+func (l *Loader) topics() []string {
+	t := l.cfg.Topics
+	return []string{t.Enriched, t.DeadLetter, t.Sessions, t.KPI, t.Alerts}
+}
+
+// Run loads until ctx is done. The batch being built when ctx ends is
+// applied first (with a short grace), so a clean stop loses no work.
+func (l *Loader) Run(ctx context.Context) error {
+	opts := append(append([]kgo.Opt{}, l.base...),
+		kgo.ConsumerGroup(l.cfg.Group),
+		kgo.ConsumeTopics(l.topics()...),
+		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
+		kgo.DisableAutoCommit(),
+		kgo.FetchMaxWait(200*time.Millisecond),
+		kgo.AdjustFetchOffsetsFn(l.resume),
+		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
+			l.log.Info("partitions assigned", "partitions", a)
+		}),
+	)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		return fmt.Errorf("loader: %w", err)
+	}
+	defer cl.Close()
+	var (
+		b       batch
+		started time.Time
+	)
+	flush := func(ctx context.Context) error {
+		if b.empty() {
+			return nil
+		}
+		if err := l.apply(ctx, &b); err != nil {
+			return err
+		}
+		if err := cl.CommitRecords(ctx, b.last...); err != nil && ctx.Err() == nil {
+			l.log.Debug("kafka offset commit failed (only lag reporting needs it)", "err", err)
+		}
+		b = batch{}
+		return nil
+	}
+	for {
+		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		fs := cl.PollRecords(pctx, l.cfg.BatchRows)
+		cancel()
+		if ctx.Err() != nil {
+			gctx, gcancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+			defer gcancel()
+			return flush(gctx)
+		}
+		fs.EachError(func(t string, p int32, err error) {
+			if !errors.Is(err, context.DeadlineExceeded) {
+				l.log.Warn("fetch failed; retrying", "topic", t, "partition", p, "err", err)
+			}
+		})
+		fs.EachRecord(func(r *kgo.Record) {
+			if b.empty() {
+				started = time.Now()
+			}
+			l.add(&b, r)
+		})
+		if !b.empty() && (b.rows() >= l.cfg.BatchRows || b.bytes >= l.cfg.BatchBytes || time.Since(started) >= l.cfg.BatchInterval) {
+			if err := flush(ctx); err != nil {
+				if ctx.Err() != nil {
+					return nil
+				}
+				return err
+			}
+		}
+	}
+}
+
+// resume replaces Kafka's committed offsets with the warehouse's.
+func (l *Loader) resume(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+	topics := make([]string, 0, len(assigned))
+	for t := range assigned {
+		topics = append(topics, t)
+	}
+	stored, err := l.sink.Offsets(ctx, topics)
+	if err != nil {
+		return nil, fmt.Errorf("loader: read the warehouse's offsets: %w", err)
+	}
+	out := make(map[string]map[int32]kgo.Offset, len(assigned))
+	for t, parts := range assigned {
+		out[t] = make(map[int32]kgo.Offset, len(parts))
+		for p := range parts {
+			if n, ok := stored[warehouse.TopicPartition{Topic: t, Partition: p}]; ok {
+				out[t][p] = kgo.NewOffset().At(n).WithEpoch(-1)
+			} else {
+				out[t][p] = kgo.NewOffset().AtStart()
+			}
+		}
+	}
+	l.log.Info("resuming from the warehouse's offsets", "partitions", len(stored))
+	return out, nil
+}
+
+// apply writes a batch, retrying transient warehouse failures until ctx
+// ends; a batch the warehouse calls invalid is an error.
+func (l *Loader) apply(ctx context.Context, b *batch) error {
+	wb := b.warehouse()
+	delay := 200 * time.Millisecond
+	for {
+		start := time.Now()
+		err := l.sink.Apply(ctx, wb)
+		if err == nil {
+			l.m.observe(&wb, time.Since(start), b.accepted)
+			return nil
+		}
+		l.m.failures.Inc()
+		if errors.Is(err, warehouse.ErrInvalidBatch) || ctx.Err() != nil {
+			return fmt.Errorf("loader: apply: %w", err)
+		}
+		l.log.Warn("warehouse apply failed; retrying the same batch", "err", err, "rows", wb.Rows(), "retry_in", delay)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(delay):
+		}
+		delay = min(delay*2, 10*time.Second)
+	}
+}
+
+// Stats returns the loader's totals.
+func (l *Loader) Stats() Stats { return l.m.snapshot() }

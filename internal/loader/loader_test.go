@@ -1,0 +1,152 @@
+package loader_test
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kadm"
+	"github.com/twmb/franz-go/pkg/kgo"
+
+	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/loader"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
+	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+)
+
+var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2, "JPY": 0.0067}
+
+// TestLoadExactlyOnce runs the processor over simulated traffic on the
+// embedded broker, then loads its outputs into DuckDB three times over: a
+// loader stopped early, a second one resuming from the warehouse's offsets,
+// and a third under a new consumer group (Kafka's offsets say "from the
+// start"; the warehouse's say otherwise). Every table must hold each output
+// record once, and the KPI tables each row's latest version.
+func TestLoadExactlyOnce(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+	defer cancel()
+	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer b.Close()
+	opts := []kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}
+	topics := kafka.DefaultTopicConfig()
+	topics.Partitions, topics.Replication = 3, 1
+	rates, err := jobs.NewRates(simRates)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := pipeline.New(pipeline.Config{InstanceID: "t", Topics: topics, Jobs: jobs.Config{Rates: rates}}, opts, nil, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), append(topics.Specs(), p.Specs()...), nil); err != nil {
+		t.Fatal(err)
+	}
+	max, err := pipelinetest.Produce(ctx, opts, topics.Raw, pipelinetest.SimConfig(3, 100), 10000, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pipelinetest.ProduceSentinels(ctx, opts, topics.Raw, int(topics.Partitions), "gem-garden", max.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	pctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- p.Run(pctx) }()
+	if err := pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics); err != nil {
+		t.Fatal(err)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	out, err := pipelinetest.ReadOutputs(ctx, opts, topics)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	db, err := warehouse.OpenDuckDB(filepath.Join(t.TempDir(), "w.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	count := func(q string) int64 {
+		var n int64
+		if err := db.DB().QueryRowContext(ctx, q).Scan(&n); err != nil {
+			t.Fatalf("%s: %v", q, err)
+		}
+		return n
+	}
+	run := func(group string, until func() bool) {
+		l := loader.New(loader.Config{Group: group, Topics: topics, BatchRows: 1500, BatchInterval: 50 * time.Millisecond}, opts, db, nil, nil)
+		lctx, lstop := context.WithCancel(ctx)
+		ldone := make(chan error, 1)
+		go func() { ldone <- l.Run(lctx) }()
+		for !until() {
+			if ctx.Err() != nil {
+				t.Fatal("loader never got there")
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		lstop()
+		if err := <-ldone; err != nil {
+			t.Fatal(err)
+		}
+	}
+	run("g1", func() bool { return count("SELECT count(*) FROM events") > 0 })
+	first := count("SELECT count(*) FROM events")
+	all := func() bool { return count("SELECT count(*) FROM events") == int64(out.Enriched) }
+	run("g1", all)
+	run("g2", func() bool { time.Sleep(500 * time.Millisecond); return true })
+	t.Logf("first loader stopped at %d events of %d", first, out.Enriched)
+
+	if n := count("SELECT count(*) FROM events"); n != int64(out.Enriched) {
+		t.Errorf("events: %d rows, want %d", n, out.Enriched)
+	}
+	if n := count("SELECT count(DISTINCT event_id) FROM events"); n != int64(len(out.EnrichedIDs)) {
+		t.Errorf("events: %d distinct ids, want %d", n, len(out.EnrichedIDs))
+	}
+	if n := count("SELECT count(*) FROM sessions"); n != int64(len(out.Sessions)) {
+		t.Errorf("sessions: %d rows, want %d", n, len(out.Sessions))
+	}
+	var dead int64
+	for _, n := range out.DeadLetters {
+		dead += n
+	}
+	if n := count("SELECT count(*) FROM dead_letters"); n != dead {
+		t.Errorf("dead_letters: %d rows, want %d", n, dead)
+	}
+	if n := count("SELECT count(*) FROM kpi_minute") + count("SELECT count(*) FROM kpi_hour"); n != int64(len(out.KPI)) {
+		t.Errorf("kpi tables: %d rows, want %d", n, len(out.KPI))
+	}
+	if n := count("SELECT count(*) FROM completeness"); n != int64(len(out.Completeness)) {
+		t.Errorf("completeness: %d rows, want %d", n, len(out.Completeness))
+	}
+	// Each KPI row holds its latest version.
+	for key, v := range out.KPI {
+		k, err := kpiKey(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var version, active int64
+		if err := db.DB().QueryRowContext(ctx, "SELECT version, active_players FROM kpi_"+k.window+
+			" WHERE window_start = ? AND game_id = ? AND platform = ? AND country = ?", k.start, k.game, k.platform, k.country).Scan(&version, &active); err != nil {
+			t.Fatalf("kpi row %s: %v", key, err)
+		}
+		if want := int64(v["version"].(float64)); version != want || active != int64(v["active_players"].(float64)) {
+			t.Errorf("kpi row %s: version %d active %d, want %d %v", key, version, active, want, v["active_players"])
+		}
+	}
+}

@@ -1,0 +1,77 @@
+package loader
+
+import (
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+)
+
+// Metrics are the loader's metrics.
+type Metrics struct {
+	rows      *prometheus.CounterVec // by table
+	batches   prometheus.Counter
+	failures  prometheus.Counter
+	rejected  *prometheus.CounterVec // by topic
+	latency   prometheus.Histogram
+	freshness prometheus.Histogram
+
+	mu    sync.Mutex
+	stats Stats
+}
+
+// NewMetrics registers the loader's metrics with reg (nil: unregistered).
+func NewMetrics(reg prometheus.Registerer) *Metrics {
+	m := &Metrics{
+		rows: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gamepulse_loader_rows_total",
+			Help: "Rows applied to the warehouse, by table (redelivered rows the warehouse skipped included)."}, []string{"table"}),
+		batches:  prometheus.NewCounter(prometheus.CounterOpts{Name: "gamepulse_loader_batches_total", Help: "Batches applied."}),
+		failures: prometheus.NewCounter(prometheus.CounterOpts{Name: "gamepulse_loader_apply_failures_total", Help: "Failed warehouse applies (retried)."}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "gamepulse_loader_rejected_records_total",
+			Help: "Records that did not decode into a row, stored in dead_letters instead, by topic."}, []string{"topic"}),
+		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gamepulse_loader_apply_duration_seconds",
+			Help: "Time to apply one batch in one warehouse transaction.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
+		freshness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gamepulse_loader_freshness_seconds",
+			Help: "From the gateway accepting an event (received_at) to its row committed in the warehouse.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.rows, m.batches, m.failures, m.rejected, m.latency, m.freshness)
+	}
+	return m
+}
+
+func (m *Metrics) observe(b *warehouse.Batch, took time.Duration, accepted []time.Time) {
+	m.rows.WithLabelValues("events").Add(float64(len(b.Events)))
+	m.rows.WithLabelValues("sessions").Add(float64(len(b.Sessions)))
+	m.rows.WithLabelValues("kpi").Add(float64(len(b.KPIs)))
+	m.rows.WithLabelValues("completeness").Add(float64(len(b.Completeness)))
+	m.rows.WithLabelValues("alerts").Add(float64(len(b.Alerts)))
+	m.rows.WithLabelValues("dead_letters").Add(float64(len(b.DeadLetters)))
+	m.batches.Inc()
+	m.latency.Observe(took.Seconds())
+	now := time.Now()
+	var newest time.Duration = -1
+	for _, t := range accepted {
+		d := now.Sub(t)
+		m.freshness.Observe(d.Seconds())
+		if newest < 0 || d < newest {
+			newest = d
+		}
+	}
+	m.mu.Lock()
+	m.stats.Rows += int64(b.Rows())
+	m.stats.Batches++
+	m.stats.LastApplied = now
+	if newest >= 0 {
+		m.stats.Freshness = newest
+	}
+	m.mu.Unlock()
+}
+
+func (m *Metrics) snapshot() Stats {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stats
+}

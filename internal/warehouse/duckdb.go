@@ -1,0 +1,373 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+
+	"fmt"
+	"math/big"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/duckdb/duckdb-go/v2"
+)
+
+// DuckDB is the embedded warehouse: a DuckDB database file (or ":memory:"
+// for an empty path). Apply calls are serialized; DuckDB itself lets only
+// one process open a file for writing.
+type DuckDB struct {
+	db *sql.DB
+	mu sync.Mutex // serializes Apply and Migrate
+}
+
+var _ Sink = (*DuckDB)(nil)
+
+// OpenDuckDB opens (creating if needed) the DuckDB database at path. Call
+// Migrate before Apply.
+func OpenDuckDB(path string) (*DuckDB, error) {
+	db, err := sql.Open("duckdb", path)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", path, err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", path, err)
+	}
+	return &DuckDB{db: db}, nil
+}
+
+// DB returns the database, for queries (gamepulse query, kpis, reconcile).
+// Writing through it bypasses the exactly-once protocol.
+func (d *DuckDB) DB() *sql.DB { return d.db }
+
+// Close closes the database.
+func (d *DuckDB) Close() error { return d.db.Close() }
+
+// Migrate applies the DuckDBMigrations not yet recorded in
+// schema_migrations, each in its own transaction.
+func (d *DuckDB) Migrate(ctx context.Context) error {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return fmt.Errorf("warehouse: migrate: %w", err)
+	}
+	for _, m := range DuckDBMigrations {
+		if err := d.migrate(ctx, m); err != nil {
+			return fmt.Errorf("warehouse: migration %d (%s): %w", m.Version, m.Name, err)
+		}
+	}
+	return nil
+}
+
+func (d *DuckDB) migrate(ctx context.Context, m Migration) error {
+	tx, err := d.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // a no-op after Commit
+	var n int
+	if err := tx.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, s := range m.SQL {
+		if _, err := tx.ExecContext(ctx, s); err != nil {
+			return err
+		}
+	}
+	if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, ?)`, m.Version, m.Name, time.Now().UTC()); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// Offsets returns the stored next offsets of topics (all if empty).
+func (d *DuckDB) Offsets(ctx context.Context, topics []string) (map[TopicPartition]int64, error) {
+	out, err := readOffsets(ctx, d.db, topics)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: offsets: %w", err)
+	}
+	return out, nil
+}
+
+type queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func readOffsets(ctx context.Context, q queryer, topics []string) (map[TopicPartition]int64, error) {
+	query := `SELECT topic, partition, next_offset FROM offsets`
+	args := make([]any, len(topics))
+	if len(topics) > 0 {
+		query += ` WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
+		for i, t := range topics {
+			args[i] = t
+		}
+	}
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[TopicPartition]int64)
+	for rows.Next() {
+		var tp TopicPartition
+		var next int64
+		if err := rows.Scan(&tp.Topic, &tp.Partition, &next); err != nil {
+			return nil, err
+		}
+		out[tp] = next
+	}
+	return out, rows.Err()
+}
+
+// Apply writes b in one transaction (see Sink).
+func (d *DuckDB) Apply(ctx context.Context, b Batch) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if len(b.Offsets) == 0 {
+		return nil
+	}
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	conn, err := d.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("warehouse: apply: %w", err)
+	}
+	defer conn.Close()
+	if err := d.apply(ctx, conn, &b); err != nil {
+		// Roll back whatever the transaction holds; if even that fails, the
+		// connection is discarded rather than returned to the pool.
+		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && !strings.Contains(rerr.Error(), "no transaction is active") {
+			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+		}
+		return fmt.Errorf("warehouse: apply: %w", err)
+	}
+	return nil
+}
+
+func (d *DuckDB) apply(ctx context.Context, conn *sql.Conn, b *Batch) error {
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return err
+	}
+	topics := make([]string, 0, len(b.Offsets))
+	for _, o := range b.Offsets {
+		if !slices.Contains(topics, o.Topic) {
+			topics = append(topics, o.Topic)
+		}
+	}
+	stored, err := readOffsets(ctx, conn, topics)
+	if err != nil {
+		return fmt.Errorf("read offsets: %w", err)
+	}
+	nb := b.Since(stored)
+	if len(nb.Offsets) == 0 {
+		_, err := conn.ExecContext(ctx, `ROLLBACK`) // a redelivery: nothing new
+		return err
+	}
+	// Upserts first, the bulk append-only tables last: a failure anywhere
+	// leaves the transaction to roll back all of them.
+	if err := upsertKPIs(ctx, conn, LatestKPIs(nb.KPIs)); err != nil {
+		return fmt.Errorf("kpi: %w", err)
+	}
+	if err := upsertCompleteness(ctx, conn, LatestCompleteness(nb.Completeness)); err != nil {
+		return fmt.Errorf("completeness: %w", err)
+	}
+	err = conn.Raw(func(dc any) error {
+		c, ok := dc.(driver.Conn)
+		if !ok {
+			return fmt.Errorf("driver connection is %T", dc)
+		}
+		return appendRows(ctx, c, &nb)
+	})
+	if err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	for _, o := range nb.Offsets {
+		if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)`, o.Topic, o.Partition, o.Next, now); err != nil {
+			return fmt.Errorf("offsets: %w", err)
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+// appendRows appends the rows of the append-only tables through DuckDB
+// Appenders on the transaction's connection.
+func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
+	err := appendTable(ctx, c, "sessions", b.Sessions, func(r *SessionRow) []driver.Value {
+		return []driver.Value{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
+			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+	})
+	if err == nil {
+		err = appendTable(ctx, c, "alerts", b.Alerts, func(r *AlertRow) []driver.Value {
+			return []driver.Value{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
+				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+		})
+	}
+	if err == nil {
+		err = appendTable(ctx, c, "dead_letters", b.DeadLetters, func(r *DeadLetterRow) []driver.Value {
+			orig := r.Original
+			if orig == nil {
+				orig = []byte{}
+			}
+			return []driver.Value{r.Code, r.Reason, orig, r.SourceTopic, r.SourcePartition, r.SourceOffset,
+				r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+		})
+	}
+	if err == nil {
+		vals := make([]driver.Value, 26) // reused: AppendRow copies the values
+		// The Appender does not validate JSON columns (an INSERT would), so
+		// payload and extra are checked here, inside the transaction.
+		err = appendTable(ctx, c, "events", b.Events, func(r *EventRow) []driver.Value {
+			if !json.Valid([]byte(r.Payload)) || (r.Extra != "" && !json.Valid([]byte(r.Extra))) {
+				return nil
+			}
+			vals[0], vals[1], vals[2], vals[3], vals[4] = r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID
+			vals[5], vals[6], vals[7], vals[8], vals[9] = r.Seq, r.EventTime, nullTime(r.ReceivedAt), r.Platform, r.Country
+			vals[10], vals[11], vals[12] = r.AppVersion, r.AppBuild, r.SchemaVersion
+			vals[13] = duckdb.Decimal{Width: 18, Scale: 6, Value: big.NewInt(r.RevenueUSDMicros)}
+			vals[14], vals[15], vals[16] = r.RevenueUSDMicros, nullTime(r.FirstSeen), r.DaysSinceInstall
+			vals[17], vals[18], vals[19], vals[20] = r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer
+			vals[21], vals[22] = r.Payload, nullString(r.Extra)
+			vals[23], vals[24], vals[25] = r.Pos.Topic, r.Pos.Partition, r.Pos.Offset
+			return vals
+		})
+	}
+	return err
+}
+
+func appendTable[T any](ctx context.Context, c driver.Conn, table string, rows []T, values func(*T) []driver.Value) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	a, err := duckdb.NewAppenderFromConn(c, "", table)
+	if err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	for i := range rows {
+		v := values(&rows[i])
+		if v == nil {
+			err = fmt.Errorf("row %d: invalid JSON", i)
+			break
+		}
+		if err = a.AppendRow(v...); err != nil {
+			break
+		}
+	}
+	if err != nil {
+		_ = a.Close()
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	if err := a.CloseWithCancel(ctx); err != nil {
+		return fmt.Errorf("%s: %w", table, err)
+	}
+	return nil
+}
+
+func nullTime(t time.Time) driver.Value {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func nullString(s string) driver.Value {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+const kpiColumns = `window_start, window_end, game_id, platform, country, active_players, new_players,
+	sessions_started, purchases, payers, revenue_usd_micros, purchase_revenue_usd_micros, refunds,
+	refund_usd_micros, ad_impressions, ad_revenue_usd_micros, levels, gaps, duplicates, out_of_order,
+	final, version, watermark, kafka_topic, kafka_partition, kafka_offset`
+
+// upsertChunk is the number of rows of one multi-row INSERT.
+const upsertChunk = 256
+
+func upsertKPIs(ctx context.Context, conn *sql.Conn, rows []KPIRow) error {
+	for _, w := range []Window{Minute, Hour} {
+		var part []KPIRow
+		for _, r := range rows {
+			if r.Window == w {
+				part = append(part, r)
+			}
+		}
+		table := "kpi_" + string(w)
+		cols := strings.Fields(strings.ReplaceAll(kpiColumns, ",", " "))
+		var set strings.Builder
+		for i, c := range cols[5:] { // all but the key
+			if i > 0 {
+				set.WriteString(", ")
+			}
+			fmt.Fprintf(&set, "%s = excluded.%s", c, c)
+		}
+		suffix := ` ON CONFLICT (window_start, game_id, platform, country) DO UPDATE SET ` + set.String() +
+			` WHERE excluded.version >= ` + table + `.version`
+		for chunk := range slices.Chunk(part, upsertChunk) {
+			args := make([]any, 0, len(chunk)*len(cols))
+			for _, r := range chunk {
+				levels, err := json.Marshal(r.Levels)
+				if err != nil {
+					return err
+				}
+				if r.Levels == nil {
+					levels = []byte("[]")
+				}
+				args = append(args, r.Start, r.End, r.Game, r.Platform, r.Country, r.ActivePlayers, r.NewPlayers,
+					r.SessionsStarted, r.Purchases, r.Payers, r.RevenueUSDMicros, r.PurchaseRevenueUSDMicros, r.Refunds,
+					r.RefundUSDMicros, r.AdImpressions, r.AdRevenueUSDMicros, string(levels), r.Gaps, r.Duplicates, r.OutOfOrder,
+					r.Final, r.Version, nullTime(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset)
+			}
+			q := `INSERT INTO ` + table + ` (` + kpiColumns + `) VALUES ` + placeholders(len(chunk), len(cols)) + suffix
+			if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func upsertCompleteness(ctx context.Context, conn *sql.Conn, rows []CompletenessRow) error {
+	const cols = 11
+	for chunk := range slices.Chunk(rows, upsertChunk) {
+		args := make([]any, 0, len(chunk)*cols)
+		for _, r := range chunk {
+			args = append(args, r.Start, r.Game, r.Platform, r.AppBuild, r.Gaps, r.Duplicates, r.OutOfOrder,
+				nullTime(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset)
+		}
+		q := `INSERT OR REPLACE INTO completeness VALUES ` + placeholders(len(chunk), cols)
+		if _, err := conn.ExecContext(ctx, q, args...); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// placeholders returns "(?, …), (?, …)" for rows rows of cols columns.
+func placeholders(rows, cols int) string {
+	one := "(?" + strings.Repeat(", ?", cols-1) + ")"
+	var sb strings.Builder
+	for i := range rows {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		sb.WriteString(one)
+	}
+	return sb.String()
+}

@@ -1,0 +1,276 @@
+// Package warehousetest is the test suite every warehouse.Sink must pass:
+// migrations, round trips, redelivery, overlap, KPI upserts, offsets and
+// atomicity.
+package warehousetest
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+)
+
+// Queryer is what the suite needs besides Sink to read tables back.
+type Queryer interface {
+	DB() *sql.DB
+}
+
+// Topics used by the suite's batches.
+const (
+	TopicEvents = "gamepulse.events.enriched"
+	TopicKPI    = "gamepulse.kpi"
+)
+
+var t0 = time.Date(2026, 11, 25, 18, 4, 0, 0, time.UTC)
+
+// Event returns an event row at offset off of partition part of TopicEvents.
+func Event(part int32, off int64) warehouse.EventRow {
+	return warehouse.EventRow{
+		EventID: fmt.Sprintf("e-%d-%d", part, off), EventType: "purchase", GameID: "gem-garden",
+		PlayerID: fmt.Sprintf("p-%d", off%7), SessionID: "s-1", Seq: off + 1,
+		EventTime: t0.Add(time.Duration(off) * time.Millisecond), ReceivedAt: t0.Add(time.Second),
+		Platform: "ios", Country: "DE", AppVersion: "1.12.0", AppBuild: "1.12.0+4411",
+		RevenueUSDMicros: 1_072_000, FirstSeen: t0, Payer: true, SessionCount: 1,
+		Payload: `{"sku":"gems","price":4.99}`,
+		Pos:     warehouse.Position{Topic: TopicEvents, Partition: part, Offset: off},
+	}
+}
+
+// Events returns a batch of the events at offsets [from, to) of partition part.
+func Events(part int32, from, to int64) warehouse.Batch {
+	b := warehouse.Batch{Offsets: []warehouse.Offset{{Topic: TopicEvents, Partition: part, Next: to}}}
+	for o := from; o < to; o++ {
+		b.Events = append(b.Events, Event(part, o))
+	}
+	return b
+}
+
+// KPI returns a minute KPI row of game at offset off with the given version
+// and purchases.
+func KPI(game string, off, version, purchases int64) warehouse.KPIRow {
+	return warehouse.KPIRow{
+		Window: warehouse.Minute, Start: t0, End: t0.Add(time.Minute), Game: game, Platform: "*", Country: "*",
+		ActivePlayers: 10, Purchases: purchases, Levels: []warehouse.Level{{Level: 3, Starts: 2, Fails: 1}},
+		Final: version > 0, Version: version, Watermark: t0.Add(3 * time.Minute),
+		Pos: warehouse.Position{Topic: TopicKPI, Partition: 0, Offset: off},
+	}
+}
+
+// Run runs the suite; open returns a new, empty, unmigrated sink that also
+// implements Queryer.
+func Run(t *testing.T, open func(t *testing.T) warehouse.Sink) {
+	ctx := context.Background()
+	setup := func(t *testing.T) (warehouse.Sink, *sql.DB) {
+		t.Helper()
+		s := open(t)
+		q, ok := s.(Queryer)
+		if !ok {
+			t.Fatalf("%T does not implement warehousetest.Queryer", s)
+		}
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return s, q.DB()
+	}
+	apply := func(t *testing.T, s warehouse.Sink, b warehouse.Batch) {
+		t.Helper()
+		if err := s.Apply(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	t.Run("MigrateTwice", func(t *testing.T) {
+		s, db := setup(t)
+		if err := s.Migrate(ctx); err != nil {
+			t.Fatalf("second Migrate: %v", err)
+		}
+		var n int
+		mustScan(t, db, "SELECT count(*) FROM schema_migrations", &n)
+		if n != len(warehouse.DuckDBMigrations) {
+			t.Errorf("schema_migrations has %d rows, want %d", n, len(warehouse.DuckDBMigrations))
+		}
+	})
+
+	t.Run("RoundTrip", func(t *testing.T) {
+		s, db := setup(t)
+		b := Events(0, 0, 3)
+		b.Sessions = []warehouse.SessionRow{{SessionID: "s-1", PlayerID: "p-1", GameID: "g", Platform: "ios", Country: "DE",
+			Start: t0, End: t0.Add(time.Minute), DurationMs: 60000, Events: 3, RevenueUSDMicros: 5, LevelsPlayed: 1, ClosedBy: "gap",
+			Pos: warehouse.Position{Topic: "gamepulse.sessions", Offset: 0}}}
+		b.Alerts = []warehouse.AlertRow{{Rule: "r", Subject: "p-1", GameID: "g", WindowStart: t0, WindowEnd: t0.Add(time.Minute),
+			Observed: 12, Threshold: 10, Message: "m", Pos: warehouse.Position{Topic: "gamepulse.alerts", Offset: 4}}}
+		b.DeadLetters = []warehouse.DeadLetterRow{{Code: "bad_json", Reason: "r", Original: []byte{0xff, '{'},
+			SourceTopic: "gamepulse.events.raw", SourcePartition: 2, SourceOffset: 99, Pos: warehouse.Position{Topic: "gamepulse.events.deadletter", Offset: 0}}}
+		b.KPIs = []warehouse.KPIRow{KPI("g", 0, 1, 5)}
+		b.Completeness = []warehouse.CompletenessRow{{Start: t0, Game: "g", Platform: "ios", AppBuild: "b", Gaps: 2,
+			Pos: warehouse.Position{Topic: TopicKPI, Offset: 1}}}
+		b.Offsets = append(b.Offsets,
+			warehouse.Offset{Topic: "gamepulse.sessions", Next: 1}, warehouse.Offset{Topic: "gamepulse.alerts", Next: 5},
+			warehouse.Offset{Topic: "gamepulse.events.deadletter", Next: 1}, warehouse.Offset{Topic: TopicKPI, Next: 2})
+		apply(t, s, b)
+		for table, want := range map[string]int{"events": 3, "sessions": 1, "alerts": 1, "dead_letters": 1, "kpi_minute": 1, "kpi_hour": 0, "completeness": 1} {
+			if n := count(t, db, table); n != want {
+				t.Errorf("%s: %d rows, want %d", table, n, want)
+			}
+		}
+		var id string
+		var rev float64
+		var et time.Time
+		mustScan(t, db, "SELECT event_id, CAST(revenue_usd AS DOUBLE), event_time FROM events WHERE kafka_offset = 2", &id, &rev, &et)
+		if id != "e-0-2" || rev != 1.072 || !et.Equal(t0.Add(2*time.Millisecond)) {
+			t.Errorf("event: %s %v %v", id, rev, et)
+		}
+		var orig []byte
+		var sp int32
+		mustScan(t, db, "SELECT original, source_partition FROM dead_letters", &orig, &sp)
+		if string(orig) != "\xff{" || sp != 2 {
+			t.Errorf("dead letter: %q %d", orig, sp)
+		}
+		var purchases int64
+		mustScan(t, db, "SELECT purchases FROM kpi_minute", &purchases)
+		if purchases != 5 {
+			t.Errorf("kpi purchases %d", purchases)
+		}
+	})
+
+	t.Run("RedeliveryIsNoop", func(t *testing.T) {
+		s, db := setup(t)
+		b := Events(0, 0, 10)
+		b.KPIs = []warehouse.KPIRow{KPI("g", 0, 1, 5)}
+		b.Offsets = append(b.Offsets, warehouse.Offset{Topic: TopicKPI, Next: 1})
+		apply(t, s, b)
+		apply(t, s, b)
+		if n := count(t, db, "events"); n != 10 {
+			t.Errorf("events: %d rows after redelivery, want 10", n)
+		}
+		if n := count(t, db, "kpi_minute"); n != 1 {
+			t.Errorf("kpi_minute: %d rows, want 1", n)
+		}
+	})
+
+	t.Run("OverlapAppliesNewPart", func(t *testing.T) {
+		s, db := setup(t)
+		apply(t, s, Events(0, 0, 10))
+		apply(t, s, Events(0, 5, 15)) // offsets 5..9 again, 10..14 new
+		apply(t, s, Events(1, 0, 4))  // another partition is independent
+		var n, distinct int
+		mustScan(t, db, "SELECT count(*), count(DISTINCT event_id) FROM events", &n, &distinct)
+		if n != 19 || distinct != 19 {
+			t.Errorf("events: %d rows, %d distinct, want 19", n, distinct)
+		}
+		var mx int64
+		mustScan(t, db, "SELECT max(kafka_offset) FROM events WHERE kafka_partition = 0", &mx)
+		if mx != 14 {
+			t.Errorf("max offset %d, want 14", mx)
+		}
+	})
+
+	t.Run("KPIKeepsHighestVersion", func(t *testing.T) {
+		s, db := setup(t)
+		kb := func(off int64, rows ...warehouse.KPIRow) warehouse.Batch {
+			return warehouse.Batch{KPIs: rows, Offsets: []warehouse.Offset{{Topic: TopicKPI, Next: off}}}
+		}
+		apply(t, s, kb(1, KPI("g", 0, 0, 1)))                    // provisional
+		apply(t, s, kb(2, KPI("g", 1, 0, 2)))                    // provisional update, same version: replaces
+		apply(t, s, kb(4, KPI("g", 2, 2, 7), KPI("g", 3, 1, 6))) // v2 then a stale v1 in one batch
+		apply(t, s, kb(5, KPI("g", 4, 1, 9)))                    // a stale v1 in a later batch
+		other := KPI("h", 5, 1, 3)
+		hour := KPI("g", 6, 1, 40)
+		hour.Window, hour.End = warehouse.Hour, t0.Add(time.Hour)
+		apply(t, s, kb(7, other, hour))
+		var p, v int64
+		mustScan(t, db, "SELECT purchases, version FROM kpi_minute WHERE game_id = 'g'", &p, &v)
+		if p != 7 || v != 2 {
+			t.Errorf("kpi g: purchases %d version %d, want 7 and 2", p, v)
+		}
+		if n := count(t, db, "kpi_minute"); n != 2 {
+			t.Errorf("kpi_minute: %d rows, want 2", n)
+		}
+		mustScan(t, db, "SELECT purchases FROM kpi_hour", &p)
+		if p != 40 {
+			t.Errorf("kpi_hour purchases %d", p)
+		}
+	})
+
+	t.Run("OffsetsResume", func(t *testing.T) {
+		s, _ := setup(t)
+		got, err := s.Offsets(ctx, []string{TopicEvents})
+		if err != nil || len(got) != 0 {
+			t.Fatalf("empty warehouse: %v, %v", got, err)
+		}
+		apply(t, s, Events(0, 0, 10))
+		apply(t, s, Events(3, 0, 2))
+		apply(t, s, warehouse.Batch{Offsets: []warehouse.Offset{{Topic: TopicKPI, Partition: 1, Next: 42}}}) // no rows
+		apply(t, s, Events(0, 0, 5))                                                                         // stale: never moves back
+		got, err = s.Offsets(ctx, []string{TopicEvents})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want := map[warehouse.TopicPartition]int64{{Topic: TopicEvents, Partition: 0}: 10, {Topic: TopicEvents, Partition: 3}: 2}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("offsets %v, want %v", got, want)
+		}
+		all, err := s.Offsets(ctx, nil)
+		if err != nil || len(all) != 3 || all[warehouse.TopicPartition{Topic: TopicKPI, Partition: 1}] != 42 {
+			t.Errorf("all offsets %v, %v", all, err)
+		}
+	})
+
+	t.Run("NeverHalfApplied", func(t *testing.T) {
+		s, db := setup(t)
+		apply(t, s, Events(0, 0, 5))
+		b := Events(0, 5, 3000)
+		b.KPIs = []warehouse.KPIRow{KPI("g", 0, 1, 5)}
+		b.Offsets = append(b.Offsets, warehouse.Offset{Topic: TopicKPI, Next: 1})
+		b.Events[2500].Payload = `{"sku":` // the warehouse rejects it, after the KPI upsert and 2,500 rows
+		if err := s.Apply(ctx, b); err == nil {
+			t.Fatal("Apply of a batch with invalid payload JSON succeeded")
+		}
+		if n := count(t, db, "events"); n != 5 {
+			t.Errorf("events: %d rows after a failed batch, want 5", n)
+		}
+		if n := count(t, db, "kpi_minute"); n != 0 {
+			t.Errorf("kpi_minute: %d rows after a failed batch, want 0", n)
+		}
+		got, _ := s.Offsets(ctx, nil)
+		if len(got) != 1 || got[warehouse.TopicPartition{Topic: TopicEvents}] != 5 {
+			t.Errorf("offsets after a failed batch: %v", got)
+		}
+		cctx, cancel := context.WithCancel(ctx)
+		cancel()
+		if err := s.Apply(cctx, Events(0, 5, 10)); err == nil {
+			t.Error("Apply with a cancelled context succeeded")
+		}
+		b.Events[2500].Payload = `{}`
+		apply(t, s, b) // the sink is still usable and the batch applies whole
+		if n := count(t, db, "events"); n != 3000 {
+			t.Errorf("events: %d rows, want 3000", n)
+		}
+	})
+
+	t.Run("InvalidBatch", func(t *testing.T) {
+		s, _ := setup(t)
+		b := Events(0, 0, 3)
+		b.Offsets[0].Next = 2 // offset 2 not covered
+		if err := s.Apply(ctx, b); err == nil {
+			t.Error("Apply of a row beyond its batch's offsets succeeded")
+		}
+	})
+}
+
+func count(t *testing.T, db *sql.DB, table string) int {
+	t.Helper()
+	var n int
+	mustScan(t, db, "SELECT count(*) FROM "+table, &n)
+	return n
+}
+
+func mustScan(t *testing.T, db *sql.DB, q string, dst ...any) {
+	t.Helper()
+	if err := db.QueryRow(q).Scan(dst...); err != nil {
+		t.Fatalf("%s: %v", q, err)
+	}
+}
