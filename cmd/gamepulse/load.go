@@ -84,6 +84,7 @@ func addLoadFlags(fs *flag.FlagSet) *loadFlags {
 	fs.IntVar(&f.cfg.BatchRows, "batch-rows", 50000, "apply a batch when it holds this many rows")
 	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", 32<<20, "or this many bytes of record values")
 	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", time.Second, "or when its first record is this old (freshness against warehouse statements)")
+	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", 45*time.Second, "the loader group's session timeout: how long a dead loader keeps its partitions")
 	return f
 }
 

@@ -36,6 +36,9 @@ type Config struct {
 	BatchRows     int
 	BatchBytes    int
 	BatchInterval time.Duration
+	// SessionTimeout is the consumer group's session timeout (0: franz-go's
+	// 45 s): how long a dead loader keeps its partitions.
+	SessionTimeout time.Duration
 }
 
 // EnsureDefaults fills zero fields.
@@ -101,6 +104,9 @@ func (l *Loader) Run(ctx context.Context) error {
 			l.log.Info("partitions assigned", "partitions", a)
 		}),
 	)
+	if l.cfg.SessionTimeout > 0 {
+		opts = append(opts, kgo.SessionTimeout(l.cfg.SessionTimeout))
+	}
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return fmt.Errorf("loader: %w", err)

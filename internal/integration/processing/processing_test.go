@@ -116,8 +116,29 @@ func newSetup(t *testing.T, extra ...string) *setup {
 	defer cl.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), tp.Specs(), nil); err != nil {
+	adm := kadm.NewClient(cl)
+	if err := kafka.EnsureTopics(ctx, adm, tp.Specs(), nil); err != nil {
 		t.Fatal(err)
+	}
+	// A topic just created may not be in the metadata yet: wait for every
+	// partition's leader, or the first produce fails with
+	// UNKNOWN_TOPIC_OR_PARTITION.
+	for {
+		d, err := adm.ListTopics(ctx, tp.Raw, tp.DeadLetter)
+		ready := err == nil && len(d) == 2
+		for _, td := range d {
+			ready = ready && td.Err == nil && len(td.Partitions) == partitions
+			for _, p := range td.Partitions {
+				ready = ready && p.Err == nil && p.Leader >= 0
+			}
+		}
+		if ready {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the test's topics never showed up in the metadata")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 	t.Cleanup(s.stopAll)
 	return s
