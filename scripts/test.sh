@@ -5,6 +5,8 @@
 #   3. a short run of every fuzz target
 #   4. real Apache Kafka (KRaft, from Maven Central jars) started here, then the
 #      integration tests against it, then Kafka stopped.
+#   5. the Snowflake emulator (fakesnow[server], pip-installed into a cached
+#      venv under .cache/fakesnow) and the Snowflake sink's shared suite on it.
 # It installs what it needs itself and caches downloads under .cache/.
 #
 # Environment: FUZZTIME (default 10s per target), SKIP_FUZZ=1, GOFLAGS as usual.
@@ -51,7 +53,11 @@ fi
 
 step "real Apache Kafka"
 KDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-kafka.XXXXXX")
+FDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-fakesnow.XXXXXX")
 cleanup() {
+  scripts/fakesnow.sh stop "$FDIR" >/dev/null 2>&1 || true
+  cp "$FDIR/fakesnow.log" artifacts/fakesnow.log 2>/dev/null || true
+  rm -rf "$FDIR"
   scripts/kafka.sh stop "$KDIR" >/dev/null 2>&1 || true
   cp "$KDIR/kafka.log" artifacts/kafka.log 2>/dev/null || true
   rm -rf "$KDIR"
@@ -67,5 +73,13 @@ GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
 step "stream processor on real Kafka: oracle, kill -9, rebalance, zombie (the binary; no -race: a million events)"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/processing \
   go test -tags integration -count=1 -timeout 40m -v ./internal/integration/processing/ 2>&1 | tee artifacts/processing.log
+
+step "fakesnow (Snowflake emulator, from PyPI into .cache/fakesnow)"
+FAKESNOW=$(FAKESNOW_WATCH_PID=$$ scripts/fakesnow.sh start "$FDIR")
+echo "fakesnow at $FAKESNOW"
+
+step "Snowflake sink against fakesnow (the shared sink suite)"
+GAMEPULSE_TEST_FAKESNOW=$FAKESNOW \
+  go test -tags integration -count=1 -v -run 'TestSnowflake' ./internal/warehouse/ 2>&1 | tee artifacts/snowflake.log
 
 step "all tests passed"

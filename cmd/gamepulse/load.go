@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -38,8 +38,10 @@ reason; the loader keeps going.
 
 --warehouse is a URL: duckdb:///abs/path/file.duckdb (absolute) or
 duckdb:rel/path/file.duckdb (relative to the working directory; the default
-is duckdb:data/warehouse.duckdb). Snowflake (snowflake://...) is not built
-yet.
+is duckdb:data/warehouse.duckdb), or snowflake://DSN where DSN is
+gosnowflake's (user:password@account/DB/SCHEMA?warehouse=W&role=R; key-pair
+auth with authenticator=SNOWFLAKE_JWT&privateKey=...). The Snowflake sink is
+tested against the fakesnow emulator only.
 
 Example:
   gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`,
@@ -116,7 +118,17 @@ func openWarehouse(ctx context.Context, raw string) (warehouse.Sink, *warehouse.
 		}
 		return db, db, nil
 	case "snowflake":
-		return nil, nil, errors.New("--warehouse snowflake://...: the Snowflake sink is not built yet (issue 4); use duckdb:///path")
+		// snowflake://user:password@account.snowflakecomputing.com/DB/SCHEMA?warehouse=W&role=R
+		// is gosnowflake's DSN after the scheme (see warehouse.OpenSnowflake).
+		sf, err := warehouse.OpenSnowflake(strings.TrimPrefix(raw, "snowflake://"))
+		if err != nil {
+			return nil, nil, err
+		}
+		if err := sf.Migrate(ctx); err != nil {
+			sf.Close()
+			return nil, nil, err
+		}
+		return sf, nil, nil
 	}
 	return nil, nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb)", raw, u.Scheme)
 }

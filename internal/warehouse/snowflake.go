@@ -1,0 +1,432 @@
+package warehouse
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+)
+
+// Snowflake is the Snowflake warehouse, through gosnowflake. It keeps the
+// same tables and column names as DuckDB (SnowflakeMigrations), so queries
+// run on both, and the same exactly-once protocol (see the package doc).
+//
+// Snowflake does not enforce primary keys: upserts delete the rows they
+// replace and insert the missing ones, from a source that holds one row per
+// key (LatestKPIs, LatestCompleteness); see sfMerge.
+// Bulk rows go in as bound multi-row INSERT … SELECT … FROM VALUES
+// statements (VARIANT columns need PARSE_JSON, which VALUES alone does not
+// allow).
+//
+// Concurrent writers (a zombie loader) are serialized by Apply's first
+// statement, an UPDATE of the batch's offsets rows: Snowflake lets only one
+// transaction at a time hold a table's DML lock, so the second transaction
+// reads the offsets only after the first one committed.
+type Snowflake struct {
+	db *sql.DB
+}
+
+var _ Sink = (*Snowflake)(nil)
+
+// OpenSnowflake opens a Snowflake warehouse named by a gosnowflake DSN and
+// checks that it answers. Call Migrate before Apply.
+//
+// A real Snowflake account, with a password:
+//
+//	USER:PASSWORD@ACCOUNT/DATABASE/SCHEMA?warehouse=WH&role=ROLE
+//
+// or with key-pair (JWT) authentication, the PKCS#8 private key
+// base64url-encoded (DER) in privateKey:
+//
+//	USER@ACCOUNT/DATABASE/SCHEMA?warehouse=WH&role=ROLE&authenticator=SNOWFLAKE_JWT&privateKey=KEY
+//
+// ACCOUNT is the account identifier (ORG-ACCOUNT, or the locator with its
+// region). gosnowflake.DSN builds this string from a gosnowflake.Config
+// (Account, User, Password or PrivateKey with Authenticator
+// AuthTypeJwt, Database, Schema, Warehouse, Role), which is the way to go
+// when the key or password comes from the environment.
+//
+// The fakesnow emulator (scripts/fakesnow.sh) answers plain HTTP on a
+// loopback port and accepts any user and password; it creates the database
+// and schema it is logged into:
+//
+//	user:pass@127.0.0.1:PORT/DATABASE/PUBLIC?account=fakesnow&protocol=http
+func OpenSnowflake(dsn string) (*Snowflake, error) {
+	db, err := sql.Open("snowflake", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: open snowflake: %w", err)
+	}
+	if err := db.Ping(); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("warehouse: open snowflake: %w", err)
+	}
+	return &Snowflake{db: db}, nil
+}
+
+// DB returns the database, for queries (gamepulse query, kpis, reconcile).
+// Writing through it bypasses the exactly-once protocol.
+func (s *Snowflake) DB() *sql.DB { return s.db }
+
+// Close closes the database.
+func (s *Snowflake) Close() error { return s.db.Close() }
+
+// Migrate applies the SnowflakeMigrations not yet recorded in
+// schema_migrations. Snowflake commits DDL implicitly, so a migration is
+// not one transaction there: its statements are idempotent (IF NOT EXISTS)
+// and its schema_migrations row is written last, so an interrupted
+// migration runs again whole.
+func (s *Snowflake) Migrate(ctx context.Context) error {
+	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version NUMBER(10,0) NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP_TZ NOT NULL,
+		PRIMARY KEY (version))`); err != nil {
+		return fmt.Errorf("warehouse: migrate: %w", err)
+	}
+	for _, m := range SnowflakeMigrations {
+		if err := s.migrate(ctx, m); err != nil {
+			return fmt.Errorf("warehouse: migration %d (%s): %w", m.Version, m.Name, err)
+		}
+	}
+	return nil
+}
+
+func (s *Snowflake) migrate(ctx context.Context, m Migration) error {
+	var n int
+	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, q := range m.SQL {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			return err
+		}
+	}
+	// MERGE, not INSERT: two processes migrating at once record it once.
+	_, err := s.db.ExecContext(ctx, `MERGE INTO schema_migrations t
+		USING (SELECT column1 AS version, column2 AS name, column3 AS applied_at FROM VALUES (?, ?, ?)) s
+		ON t.version = s.version
+		WHEN NOT MATCHED THEN INSERT (version, name, applied_at) VALUES (s.version, s.name, s.applied_at)`,
+		sf.DataTypeTimestampTz, int64(m.Version), m.Name, time.Now().UTC())
+	return err
+}
+
+// Offsets returns the stored next offsets of topics (all if empty).
+func (s *Snowflake) Offsets(ctx context.Context, topics []string) (map[TopicPartition]int64, error) {
+	out, err := readOffsets(ctx, s.db, topics)
+	if err != nil {
+		return nil, fmt.Errorf("warehouse: offsets: %w", err)
+	}
+	return out, nil
+}
+
+// Apply writes b in one transaction (see Sink).
+func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
+	if err := b.Validate(); err != nil {
+		return err
+	}
+	if len(b.Offsets) == 0 {
+		return nil
+	}
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("warehouse: apply: %w", err)
+	}
+	if err := s.apply(ctx, tx, &b); err != nil {
+		_ = tx.Rollback()
+		return fmt.Errorf("warehouse: apply: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("warehouse: apply: commit: %w", err)
+	}
+	return nil
+}
+
+func (s *Snowflake) apply(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	topics := make([]string, 0, len(b.Offsets))
+	for _, o := range b.Offsets {
+		if !slices.Contains(topics, o.Topic) {
+			topics = append(topics, o.Topic)
+		}
+	}
+	// Take the offsets table's DML lock before reading it (see Snowflake).
+	lock := `UPDATE offsets SET next_offset = next_offset WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
+	if _, err := tx.ExecContext(ctx, lock, anys(topics)...); err != nil {
+		return fmt.Errorf("lock offsets: %w", err)
+	}
+	stored, err := readOffsets(ctx, tx, topics)
+	if err != nil {
+		return fmt.Errorf("read offsets: %w", err)
+	}
+	nb := b.Since(stored)
+	if len(nb.Offsets) == 0 {
+		return nil // a redelivery: nothing new (the empty transaction commits)
+	}
+	if err := sfUpsertKPIs(ctx, tx, LatestKPIs(nb.KPIs)); err != nil {
+		return fmt.Errorf("kpi: %w", err)
+	}
+	if err := sfUpsertCompleteness(ctx, tx, LatestCompleteness(nb.Completeness)); err != nil {
+		return fmt.Errorf("completeness: %w", err)
+	}
+	if err := sfAppendRows(ctx, tx, &nb); err != nil {
+		return err
+	}
+	if err := sfUpsertOffsets(ctx, tx, nb.Offsets); err != nil {
+		return fmt.Errorf("offsets: %w", err)
+	}
+	return ctx.Err()
+}
+
+func anys[T any](s []T) []any {
+	out := make([]any, len(s))
+	for i, v := range s {
+		out[i] = v
+	}
+	return out
+}
+
+// sfChunk is the number of rows of one bound multi-row statement: ~6,700
+// bind values for events.
+const sfChunk = 256
+
+// sfTable describes how one table's rows are bound: its columns and, per
+// column, the SELECT expression over the VALUES column (PARSE_JSON for
+// VARIANT, a cast for DECIMAL); "" means the column as it is.
+type sfTable struct {
+	name string
+	cols []string
+	expr map[string]string
+	// binary: the table binds []byte as BINARY (and has no timestamps);
+	// otherwise time.Time binds as TIMESTAMP_TZ. gosnowflake's bind type
+	// marker applies to all the arguments after it.
+	binary bool
+}
+
+// source returns `SELECT column1 AS c1, … FROM VALUES (?, …), …` for rows rows.
+func (t *sfTable) source(rows int) string {
+	var sb strings.Builder
+	sb.WriteString("SELECT ")
+	for i, c := range t.cols {
+		if i > 0 {
+			sb.WriteString(", ")
+		}
+		v := "column" + strconv.Itoa(i+1)
+		if e, ok := t.expr[c]; ok {
+			v = strings.ReplaceAll(e, "$", v)
+		}
+		sb.WriteString(v + " AS " + c)
+	}
+	sb.WriteString(" FROM VALUES ")
+	sb.WriteString(placeholders(rows, len(t.cols)))
+	return sb.String()
+}
+
+func (t *sfTable) marker() any {
+	if t.binary {
+		return sf.DataTypeBinary
+	}
+	return sf.DataTypeTimestampTz
+}
+
+// sfInsert appends rows to t with bound multi-row INSERT … SELECT
+// statements. values returns nil for a row with invalid JSON.
+func sfInsert[T any](ctx context.Context, tx *sql.Tx, t *sfTable, rows []T, values func(*T) []any) error {
+	for chunk := range slices.Chunk(rows, sfChunk) {
+		args := make([]any, 1, 1+len(chunk)*len(t.cols))
+		args[0] = t.marker()
+		for i := range chunk {
+			v := values(&chunk[i])
+			if v == nil {
+				return fmt.Errorf("%s: row %d: invalid JSON", t.name, i)
+			}
+			args = append(args, v...)
+		}
+		q := `INSERT INTO ` + t.name + ` (` + strings.Join(t.cols, ", ") + `) ` + t.source(len(chunk))
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+// sfMerge upserts rows into t on the key columns: a stored row is
+// replaced when cond (over t and s) holds, or always when cond is "". rows
+// hold one row per key.
+//
+// It is a DELETE … USING then an INSERT … WHERE NOT EXISTS, not a MERGE:
+// fakesnow runs MERGE through a temporary table whose creation writes to
+// its own catalog database, which DuckDB refuses inside a transaction that
+// already wrote elsewhere ("a single transaction can only write to a single
+// attached database"). On Snowflake both forms are transactional and give
+// the same result; MERGE would be one statement and one scan instead of two.
+func sfMerge[T any](ctx context.Context, tx *sql.Tx, t *sfTable, key []string, cond string, rows []T, values func(*T) []any) error {
+	var on []string
+	for _, c := range key {
+		on = append(on, "t."+c+" = s."+c)
+	}
+	match := strings.Join(on, " AND ")
+	del := match
+	if cond != "" {
+		del += " AND " + cond
+	}
+	cols := strings.Join(t.cols, ", ")
+	for chunk := range slices.Chunk(rows, sfChunk) {
+		args := make([]any, 1, 1+len(chunk)*len(t.cols))
+		args[0] = t.marker()
+		for i := range chunk {
+			args = append(args, values(&chunk[i])...)
+		}
+		src := t.source(len(chunk))
+		q := `DELETE FROM ` + t.name + ` t USING (` + src + `) s WHERE ` + del
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: delete: %w", t.name, err)
+		}
+		q = `INSERT INTO ` + t.name + ` (` + cols + `) SELECT ` + cols + ` FROM (` + src + `) s WHERE NOT EXISTS (SELECT 1 FROM ` +
+			t.name + ` t WHERE ` + match + `)`
+		if _, err := tx.ExecContext(ctx, q, args...); err != nil {
+			return fmt.Errorf("%s: insert: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+var (
+	sfEvents = &sfTable{name: "events", cols: []string{"event_id", "event_type", "game_id", "player_id", "session_id",
+		"seq", "event_time", "received_at", "platform", "country", "app_version", "app_build", "schema_version",
+		"revenue_usd", "revenue_usd_micros", "first_seen", "days_since_install", "lifetime_spend_usd_micros", "payer",
+		"session_count", "new_player", "payload", "extra", "kafka_topic", "kafka_partition", "kafka_offset"},
+		expr: map[string]string{"revenue_usd": "CAST($ AS NUMBER(18,6))", "payload": "PARSE_JSON($)", "extra": "PARSE_JSON($)"}}
+	sfSessions = &sfTable{name: "sessions", cols: []string{"session_id", "player_id", "game_id", "platform", "country",
+		"start_time", "end_time", "duration_ms", "events", "revenue_usd_micros", "levels_played", "closed_by",
+		"kafka_topic", "kafka_partition", "kafka_offset"}}
+	sfAlerts = &sfTable{name: "alerts", cols: []string{"rule", "subject", "game_id", "window_start", "window_end",
+		"observed", "baseline", "threshold", "message", "kafka_topic", "kafka_partition", "kafka_offset"}}
+	sfDeadLetters = &sfTable{name: "dead_letters", binary: true, cols: []string{"code", "reason", "original",
+		"source_topic", "source_partition", "source_offset", "kafka_topic", "kafka_partition", "kafka_offset"}}
+	sfCompleteness = &sfTable{name: "completeness", cols: []string{"window_start", "game_id", "platform", "app_build",
+		"gaps", "duplicates", "out_of_order", "watermark", "kafka_topic", "kafka_partition", "kafka_offset"}}
+	sfOffsets = &sfTable{name: "offsets", cols: []string{"topic", "partition", "next_offset", "updated_at"}}
+)
+
+func sfKPITable(w Window) *sfTable {
+	return &sfTable{name: "kpi_" + string(w), cols: strings.Fields(strings.ReplaceAll(kpiColumns, ",", " ")),
+		expr: map[string]string{"levels": "PARSE_JSON($)"}}
+}
+
+// decimal6 formats micro-units as a decimal with 6 places: 1072000 → "1.072000".
+func decimal6(micros int64) string {
+	sign := ""
+	u := uint64(micros)
+	if micros < 0 {
+		sign, u = "-", uint64(-micros)
+	}
+	return fmt.Sprintf("%s%d.%06d", sign, u/1_000_000, u%1_000_000)
+}
+
+func nullTimeArg(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func nullStringArg(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func sfAppendRows(ctx context.Context, tx *sql.Tx, b *Batch) error {
+	err := sfInsert(ctx, tx, sfSessions, b.Sessions, func(r *SessionRow) []any {
+		return []any{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
+			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+	})
+	if err == nil {
+		err = sfInsert(ctx, tx, sfAlerts, b.Alerts, func(r *AlertRow) []any {
+			return []any{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
+				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+		})
+	}
+	if err == nil {
+		err = sfInsert(ctx, tx, sfDeadLetters, b.DeadLetters, func(r *DeadLetterRow) []any {
+			orig := r.Original
+			if orig == nil {
+				orig = []byte{}
+			}
+			return []any{r.Code, r.Reason, orig, r.SourceTopic, r.SourcePartition, r.SourceOffset,
+				r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+		})
+	}
+	if err == nil {
+		// PARSE_JSON rejects invalid JSON on Snowflake too, but fakesnow
+		// answers it with an HTTP 500 that gosnowflake retries for half a
+		// minute; checking here fails fast on both.
+		err = sfInsert(ctx, tx, sfEvents, b.Events, func(r *EventRow) []any {
+			if !json.Valid([]byte(r.Payload)) || (r.Extra != "" && !json.Valid([]byte(r.Extra))) {
+				return nil
+			}
+			return []any{r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID,
+				r.Seq, r.EventTime, nullTimeArg(r.ReceivedAt), r.Platform, r.Country, r.AppVersion, r.AppBuild, r.SchemaVersion,
+				decimal6(r.RevenueUSDMicros), r.RevenueUSDMicros, nullTimeArg(r.FirstSeen), r.DaysSinceInstall,
+				r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer, r.Payload, nullStringArg(r.Extra),
+				r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+		})
+	}
+	return err
+}
+
+func sfUpsertKPIs(ctx context.Context, tx *sql.Tx, rows []KPIRow) error {
+	for _, w := range []Window{Minute, Hour} {
+		var part []KPIRow
+		for _, r := range rows {
+			if r.Window == w {
+				part = append(part, r)
+			}
+		}
+		var merr error
+		err := sfMerge(ctx, tx, sfKPITable(w), []string{"window_start", "game_id", "platform", "country"},
+			"s.version >= t.version", part, func(r *KPIRow) []any {
+				levels := []byte("[]")
+				if r.Levels != nil {
+					var err error
+					if levels, err = json.Marshal(r.Levels); err != nil && merr == nil {
+						merr = err
+					}
+				}
+				return []any{r.Start, r.End, r.Game, r.Platform, r.Country, r.ActivePlayers, r.NewPlayers,
+					r.SessionsStarted, r.Purchases, r.Payers, r.RevenueUSDMicros, r.PurchaseRevenueUSDMicros, r.Refunds,
+					r.RefundUSDMicros, r.AdImpressions, r.AdRevenueUSDMicros, string(levels), r.Gaps, r.Duplicates, r.OutOfOrder,
+					r.Final, r.Version, nullTimeArg(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+			})
+		if err == nil {
+			err = merr
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func sfUpsertCompleteness(ctx context.Context, tx *sql.Tx, rows []CompletenessRow) error {
+	return sfMerge(ctx, tx, sfCompleteness, []string{"window_start", "game_id", "platform", "app_build"}, "",
+		rows, func(r *CompletenessRow) []any {
+			return []any{r.Start, r.Game, r.Platform, r.AppBuild, r.Gaps, r.Duplicates, r.OutOfOrder,
+				nullTimeArg(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+		})
+}
+
+// sfUpsertOffsets writes the batch's new next offsets; never backwards,
+// even if a concurrent writer got past the lock.
+func sfUpsertOffsets(ctx context.Context, tx *sql.Tx, offsets []Offset) error {
+	now := time.Now().UTC()
+	return sfMerge(ctx, tx, sfOffsets, []string{"topic", "partition"}, "s.next_offset > t.next_offset",
+		offsets, func(o *Offset) []any { return []any{o.Topic, o.Partition, o.Next, now} })
+}

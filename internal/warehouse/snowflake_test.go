@@ -1,0 +1,73 @@
+//go:build integration
+
+package warehouse_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
+)
+
+// The fakesnow server to test against: the address scripts/fakesnow.sh
+// start prints. Required in the integration run.
+const fakesnowEnv = "GAMEPULSE_TEST_FAKESNOW"
+
+var fakesnowDBs atomic.Int64
+
+// openFakesnow returns a Snowflake sink on a new, empty database of the
+// fakesnow server (the server creates the database it is logged into).
+func openFakesnow(tb testing.TB) *warehouse.Snowflake {
+	tb.Helper()
+	addr := os.Getenv(fakesnowEnv)
+	if addr == "" {
+		tb.Fatalf("%s is not set: start a server with scripts/fakesnow.sh start DIR and set it to the address it prints", fakesnowEnv)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		tb.Fatalf("%s=%q: %v", fakesnowEnv, addr, err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		tb.Fatalf("%s=%q: %v", fakesnowEnv, addr, err)
+	}
+	db := fmt.Sprintf("T%d_%d_%s", time.Now().UnixNano(), fakesnowDBs.Add(1),
+		strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return '_'
+		}, tb.Name()))
+	dsn, err := sf.DSN(&sf.Config{
+		Account: "fakesnow", User: "gamepulse", Password: "any",
+		Protocol: "http", Host: host, Port: p,
+		Database: db, Schema: "PUBLIC",
+		// fakesnow answers SQL it cannot run with HTTP 500, which
+		// gosnowflake retries for ~30 s by default: fail fast instead.
+		MaxRetryCount: 1,
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s, err := warehouse.OpenSnowflake(dsn)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	// fakesnow has no DROP DATABASE; its databases live in memory and go
+	// with the server.
+	tb.Cleanup(func() { s.Close() })
+	return s
+}
+
+func TestSnowflakeSink(t *testing.T) {
+	warehousetest.Run(t, func(t *testing.T) warehouse.Sink { return openFakesnow(t) })
+}
