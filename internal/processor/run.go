@@ -53,6 +53,9 @@ func (p *Processor) Run(ctx context.Context) error {
 		out, err := p.process(ctx, adm, cl, fs)
 		if err != nil {
 			p.dropTasks()
+			if ctx.Err() != nil {
+				return nil // stopped during a restore or a poll's processing: nothing was produced
+			}
 			return err
 		}
 		if fs.NumRecords() == 0 && len(out.recs) == 0 {
@@ -240,6 +243,10 @@ func (p *Processor) runAtLeastOnce(ctx context.Context) error {
 		}
 		out, err := p.process(ctx, adm, cl, fs)
 		if err != nil {
+			p.dropTasks()
+			if ctx.Err() != nil {
+				return nil
+			}
 			return err
 		}
 		if err := cl.ProduceSync(ctx, out.recs...).FirstErr(); err != nil {
