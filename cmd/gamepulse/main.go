@@ -39,6 +39,7 @@ func commands() []command {
 		processCommand(),
 		loadCommand(),
 		queryCommand(),
+		kpisCommand(),
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),

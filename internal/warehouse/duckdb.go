@@ -242,7 +242,9 @@ func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
 			vals[13] = duckdb.Decimal{Width: 18, Scale: 6, Value: big.NewInt(r.RevenueUSDMicros)}
 			vals[14], vals[15], vals[16] = r.RevenueUSDMicros, nullTime(r.FirstSeen), r.DaysSinceInstall
 			vals[17], vals[18], vals[19], vals[20] = r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer
-			vals[21], vals[22] = r.Payload, nullString(r.Extra)
+			// The Appender JSON-encodes a Go string for a JSON column (a
+			// JSON string literal); raw JSON passes through as the value.
+			vals[21], vals[22] = json.RawMessage(r.Payload), nullJSON(r.Extra)
 			vals[23], vals[24], vals[25] = r.Pos.Topic, r.Pos.Partition, r.Pos.Offset
 			return vals
 		})
@@ -285,11 +287,11 @@ func nullTime(t time.Time) driver.Value {
 	return t
 }
 
-func nullString(s string) driver.Value {
+func nullJSON(s string) driver.Value {
 	if s == "" {
 		return nil
 	}
-	return s
+	return json.RawMessage(s)
 }
 
 const kpiColumns = `window_start, window_end, game_id, platform, country, active_players, new_players,

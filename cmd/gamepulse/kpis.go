@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
+)
+
+func kpisCommand() command {
+	c := command{
+		name:    "kpis",
+		summary: "a summary per game from the warehouse: DAU, revenue, retention, levels, completeness",
+		usage: `Usage: gamepulse kpis [--warehouse URL] [--format table|json]
+
+Prints, per game, from the events and sessions tables (UTC days of event
+time): days with activity, DAU (mean distinct active players per day),
+players, new players, revenue (purchases + ads − refunds), ARPDAU, ARPPU,
+payers and payer conversion, D1 and D7 retention (new players active again 1
+or 7 days later, over cohorts whose later day is in the data), average
+session length, the levels with the highest fail rate (≥ 10 starts), and
+completeness per app build (lost, duplicate and out-of-order sequence numbers
+per 100 events). DuckDB warehouses only, for now.
+
+Example:
+  gamepulse kpis --warehouse duckdb:data/demo/warehouse.duckdb`,
+	}
+	c.run = func(ctx context.Context, env *Env, args []string) error {
+		fs := newFlagSet(env, c)
+		wh := fs.String("warehouse", defaultWarehouse, "warehouse URL: duckdb:///abs/path.duckdb or duckdb:rel/path.duckdb")
+		format := fs.String("format", "table", "output format: table or json")
+		if err := resolve(fs, env, args); err != nil {
+			return err
+		}
+		_, db, err := openWarehouse(ctx, *wh)
+		if err != nil {
+			return err
+		}
+		if db == nil {
+			return errors.New("kpis: only DuckDB warehouses for now")
+		}
+		defer db.Close()
+		sums, err := warehouse.Summaries(ctx, db.DB())
+		if err != nil {
+			return err
+		}
+		switch *format {
+		case "json":
+			enc := json.NewEncoder(env.Stdout)
+			enc.SetIndent("", "  ")
+			return enc.Encode(sums)
+		case "table":
+			return printSummaries(env.Stdout, sums)
+		}
+		return fmt.Errorf("--format must be table or json, got %q", *format)
+	}
+	return c
+}
+
+func printSummaries(w io.Writer, sums []warehouse.GameSummary) error {
+	if len(sums) == 0 {
+		fmt.Fprintln(w, "no events in the warehouse yet")
+		return nil
+	}
+	pct := func(v float64) string {
+		if v < 0 {
+			return "n/a"
+		}
+		return fmt.Sprintf("%.1f%%", 100*v)
+	}
+	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "game\tdays\tDAU\tplayers\tnew\trevenue USD\tARPDAU\tARPPU\tpayers\tconversion\tD1\tD7\tavg session")
+	for _, s := range sums {
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%.2f\t%.4f\t%.2f\t%d\t%s\t%s\t%s\t%.0f s\n", s.Game, s.Days, s.DAU, s.Players, s.NewPlayers,
+			s.RevenueUSD, s.ARPDAU, s.ARPPU, s.Payers, pct(s.Conversion), pct(s.D1Retention), pct(s.D7Retention), s.AvgSessionS)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	for _, s := range sums {
+		var levels []string
+		for _, l := range s.HardLevels {
+			levels = append(levels, fmt.Sprintf("%d (%.0f%% of %d)", l.Level, 100*l.FailRate, l.Starts))
+		}
+		if len(levels) == 0 {
+			levels = []string{"none with 10 starts yet"}
+		}
+		fmt.Fprintf(w, "\n%s — hardest levels: %s\n", s.Game, strings.Join(levels, ", "))
+		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
+		fmt.Fprintln(tw, "  app build\tevents\tlost\tduplicate\tout of order")
+		for _, b := range s.Builds {
+			fmt.Fprintf(tw, "  %s\t%d\t%.2f%%\t%.2f%%\t%.2f%%\n", b.Build, b.Events, b.LostPct, b.DuplicatePct, b.OutOfOrderPct)
+		}
+		if err := tw.Flush(); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
