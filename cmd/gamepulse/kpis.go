@@ -102,4 +102,3 @@ func printSummaries(w io.Writer, sums []warehouse.GameSummary) error {
 	}
 	return nil
 }
-
