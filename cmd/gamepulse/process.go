@@ -75,29 +75,8 @@ Example:
 		}
 		reg := newRegistry()
 		g, gctx := errgroup.WithContext(ctx)
-		if *metricsListen != "" {
-			ln, err := net.Listen("tcp", *metricsListen)
-			if err != nil {
-				return fmt.Errorf("metrics: listen: %w", err)
-			}
-			mux := http.NewServeMux()
-			mux.Handle("GET /metrics", metricsHandler(reg))
-			if *pprof {
-				mux.HandleFunc("/debug/pprof/", httppprof.Index)
-				mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
-			}
-			srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-			g.Go(func() error {
-				<-gctx.Done()
-				return srv.Close()
-			})
-			g.Go(func() error {
-				if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-					return err
-				}
-				return nil
-			})
-			log.Info("metrics listening", "addr", ln.Addr().String())
+		if err := serveAdmin(gctx, g, *metricsListen, *pprof, reg, log); err != nil {
+			return err
 		}
 		if _, err := startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log); err != nil {
 			return err
@@ -105,6 +84,37 @@ Example:
 		return g.Wait()
 	}
 	return c
+}
+
+// serveAdmin serves /metrics (and /debug/pprof when pprof) on addr in g
+// until ctx ends; an empty addr serves nothing.
+func serveAdmin(ctx context.Context, g *errgroup.Group, addr string, pprof bool, reg *prometheus.Registry, log *slog.Logger) error {
+	if addr == "" {
+		return nil
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("metrics: listen: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	g.Go(func() error {
+		<-ctx.Done()
+		return srv.Close()
+	})
+	g.Go(func() error {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return err
+		}
+		return nil
+	})
+	log.Info("metrics listening", "addr", ln.Addr().String())
+	return nil
 }
 
 // processFlags are the processor's settings.

@@ -17,8 +17,6 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2, "JPY": 0.0067}
-
 // TestLoadExactlyOnce runs the processor over simulated traffic on the
 // embedded broker, then loads its outputs into DuckDB three times over: a
 // loader stopped early, a second one resuming from the warehouse's offsets,
@@ -28,15 +26,8 @@ var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2
 func TestLoadExactlyOnce(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	opts := []kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}
-	topics := kafka.DefaultTopicConfig()
-	topics.Partitions, topics.Replication = 3, 1
-	rates, err := jobs.NewRates(simRates)
+	opts, topics := pipelinetest.StartEmbedded(t)
+	rates, err := jobs.NewRates(pipelinetest.SimRates)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -15,9 +15,6 @@ import (
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 )
 
-// simRates is the FX table of the simulator's storefront currencies.
-var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2, "JPY": 0.0067}
-
 // TestPipelineEqualsOracle runs both stages on the embedded broker over
 // simulated traffic with duplicates, late and malformed events, and compares
 // every output with the batch oracle.
@@ -32,16 +29,9 @@ func TestPipelineRestartsEqualOracle(t *testing.T) { runOracleTest(t, 250*time.M
 func runOracleTest(t *testing.T, restartEvery time.Duration) {
 	ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
 	defer cancel()
-	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer b.Close()
-	opts := []kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}
-	topics := kafka.DefaultTopicConfig()
-	topics.Partitions, topics.Replication = 3, 1
+	opts, topics := pipelinetest.StartEmbedded(t)
 
-	rates, err := jobs.NewRates(simRates)
+	rates, err := jobs.NewRates(pipelinetest.SimRates)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +93,7 @@ func runOracleTest(t *testing.T, restartEvery time.Duration) {
 		break
 	}
 
-	rep, err := pipelinetest.RunOracle(ctx, opts, topics.Raw, oracle.Params{Partitions: int(topics.Partitions), Rates: simRates})
+	rep, err := pipelinetest.RunOracle(ctx, opts, topics.Raw, oracle.Params{Partitions: int(topics.Partitions), Rates: pipelinetest.SimRates})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,8 +6,6 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -29,22 +27,8 @@ func (s *setup) startLoader(name, path string) *instance {
 		"--load-group", s.appID + ".loader", "--load-session-timeout", "6s",
 		"--topic-raw", tp.Raw, "--topic-deadletter", tp.DeadLetter, "--topic-enriched", tp.Enriched,
 		"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-alerts", tp.Alerts,
-		"--batch-rows", "20000", "--batch-interval", "300ms", "--log-format", "json"}
-	f, err := os.OpenFile(filepath.Join(s.logDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
-	if err != nil {
-		s.t.Fatal(err)
-	}
-	cmd := exec.Command(binary(s.t), args...)
-	cmd.Stderr, cmd.Stdout = f, f
-	if err := cmd.Start(); err != nil {
-		s.t.Fatal(err)
-	}
-	in := &instance{name: name, cmd: cmd, log: f, done: make(chan error, 1)}
-	go func() { in.done <- cmd.Wait(); f.Close() }()
-	s.mu.Lock()
-	s.running[name] = in
-	s.mu.Unlock()
-	return in
+		"--batch-rows", "20000", "--batch-interval", "300ms", "--metrics-listen", "", "--log-format", "json"}
+	return s.run(name, args)
 }
 
 // loaderBehind returns how many records of the output topics the loader
@@ -145,7 +129,7 @@ func TestLoaderCrashes(t *testing.T) {
 	for _, c := range out.DeadLetters {
 		dead += c
 	}
-	rep, err := pipelinetest.RunOracle(ctx, s.opts, s.topics.Raw, oracle.Params{Partitions: partitions, Rates: simRates})
+	rep, err := pipelinetest.RunOracle(ctx, s.opts, s.topics.Raw, oracle.Params{Partitions: partitions, Rates: pipelinetest.SimRates})
 	if err != nil {
 		t.Fatal(err)
 	}

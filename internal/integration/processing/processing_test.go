@@ -29,10 +29,6 @@ import (
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 )
 
-// simRates is the FX table of the simulator's storefront currencies, given
-// to the processor (--fx-rates) and the oracle alike.
-var simRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2, "JPY": 0.0067}
-
 const partitions = 4
 
 var (
@@ -94,7 +90,7 @@ func newSetup(t *testing.T, extra ...string) *setup {
 		Partitions: partitions, Replication: -1}
 	fx := filepath.Join(t.TempDir(), "fx.txt")
 	var b strings.Builder
-	for c, r := range simRates {
+	for c, r := range pipelinetest.SimRates {
 		fmt.Fprintf(&b, "%s=%v\n", c, r)
 	}
 	if err := os.WriteFile(fx, []byte(b.String()), 0o644); err != nil {
@@ -161,7 +157,13 @@ func (s *setup) start(name string) *instance {
 		"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-kpi-partials", tp.KPIPartials, "--topic-alerts", tp.Alerts,
 		"--partitions", fmt.Sprint(partitions), "--fx-rates", s.fxFile, "--metrics-listen", "", "--txn-timeout", "10s",
 		"--log-format", "json"}
-	args = append(args, s.extra...)
+	return s.run(name, append(args, s.extra...))
+}
+
+// run starts the gamepulse binary with args, its output appended to
+// name's log, and tracks it as a running instance.
+func (s *setup) run(name string, args []string) *instance {
+	s.t.Helper()
 	f, err := os.OpenFile(filepath.Join(s.logDir, name+".log"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o644)
 	if err != nil {
 		s.t.Fatal(err)
@@ -301,7 +303,7 @@ func (s *setup) verify(ctx context.Context) *pipelinetest.Outputs {
 		s.t.Fatal(err)
 	}
 	start := time.Now()
-	rep, err := pipelinetest.RunOracle(ctx, s.opts, s.topics.Raw, oracle.Params{Partitions: partitions, Rates: simRates})
+	rep, err := pipelinetest.RunOracle(ctx, s.opts, s.topics.Raw, oracle.Params{Partitions: partitions, Rates: pipelinetest.SimRates})
 	if err != nil {
 		s.t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"testing"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -26,6 +27,25 @@ import (
 	"github.com/gamepulse/gamepulse/internal/oracle"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
+
+// SimRates is the FX table of the simulator's storefront currencies, for
+// the processor and the oracle alike.
+var SimRates = map[string]float64{"USD": 1, "EUR": 1.08, "GBP": 1.27, "BRL": 0.2, "JPY": 0.0067}
+
+// StartEmbedded starts an in-memory embedded broker for the test and
+// returns its connection options and the pipeline's topics with 3
+// partitions, replication 1.
+func StartEmbedded(t testing.TB) ([]kgo.Opt, kafka.Topics) {
+	t.Helper()
+	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: "127.0.0.1:0"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(b.Close)
+	topics := kafka.DefaultTopicConfig()
+	topics.Partitions, topics.Replication = 3, 1
+	return []kgo.Opt{kgo.SeedBrokers(b.Addrs()...)}, topics
+}
 
 // SimConfig is a simulator configuration with every fault, starting at a
 // fixed time in the past, so that runs are reproducible and no event is in
