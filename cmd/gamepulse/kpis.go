@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -25,7 +24,7 @@ payers and payer conversion, D1 and D7 retention (new players active again 1
 or 7 days later, over cohorts whose later day is in the data), average
 session length, the levels with the highest fail rate (≥ 10 starts), and
 completeness per app build (lost, duplicate and out-of-order sequence numbers
-per 100 events). DuckDB warehouses only, for now.
+per 100 events). DuckDB and Snowflake warehouses.
 
 Example:
   gamepulse kpis --warehouse duckdb:data/demo/warehouse.duckdb`,
@@ -37,15 +36,12 @@ Example:
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
-		_, db, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh)
 		if err != nil {
 			return err
 		}
-		if db == nil {
-			return errors.New("kpis: only DuckDB warehouses for now")
-		}
-		defer db.Close()
-		sums, err := warehouse.Summaries(ctx, db.DB())
+		defer w.Close()
+		sums, err := warehouse.Summaries(ctx, w)
 		if err != nil {
 			return err
 		}

@@ -95,11 +95,12 @@ func addLoadFlags(fs *flag.FlagSet) *loadFlags {
 }
 
 // openWarehouse opens the warehouse a URL names and migrates it.
-func openWarehouse(ctx context.Context, raw string) (warehouse.Sink, *warehouse.DuckDB, error) {
+func openWarehouse(ctx context.Context, raw string) (warehouse.Warehouse, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
-		return nil, nil, fmt.Errorf("--warehouse %q: %w", raw, err)
+		return nil, fmt.Errorf("--warehouse %q: %w", raw, err)
 	}
+	var wh warehouse.Warehouse
 	switch u.Scheme {
 	case "duckdb":
 		path := u.Path // duckdb:///abs/path
@@ -107,41 +108,35 @@ func openWarehouse(ctx context.Context, raw string) (warehouse.Sink, *warehouse.
 			path = u.Opaque // duckdb:rel/path
 		}
 		if u.Host != "" || path == "" {
-			return nil, nil, fmt.Errorf("--warehouse %q: want duckdb:///abs/path/file.duckdb or duckdb:rel/path/file.duckdb", raw)
+			return nil, fmt.Errorf("--warehouse %q: want duckdb:///abs/path/file.duckdb or duckdb:rel/path/file.duckdb", raw)
 		}
 		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, nil, err
+			return nil, err
 		}
-		db, err := warehouse.OpenDuckDB(path)
-		if err != nil {
-			return nil, nil, err
+		if wh, err = warehouse.OpenDuckDB(path); err != nil {
+			return nil, err
 		}
-		if err := db.Migrate(ctx); err != nil {
-			db.Close()
-			return nil, nil, err
-		}
-		return db, db, nil
 	case "snowflake":
-		// snowflake://user:password@account.snowflakecomputing.com/DB/SCHEMA?warehouse=W&role=R
+		// snowflake://user:password@account/DB/SCHEMA?warehouse=W&role=R
 		// is gosnowflake's DSN after the scheme (see warehouse.OpenSnowflake).
-		sf, err := warehouse.OpenSnowflake(strings.TrimPrefix(raw, "snowflake://"))
-		if err != nil {
-			return nil, nil, err
+		if wh, err = warehouse.OpenSnowflake(strings.TrimPrefix(raw, "snowflake://")); err != nil {
+			return nil, err
 		}
-		if err := sf.Migrate(ctx); err != nil {
-			sf.Close()
-			return nil, nil, err
-		}
-		return sf, nil, nil
+	default:
+		return nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb or snowflake)", raw, u.Scheme)
 	}
-	return nil, nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb)", raw, u.Scheme)
+	if err := wh.Migrate(ctx); err != nil {
+		wh.Close()
+		return nil, err
+	}
+	return wh, nil
 }
 
 // startLoader opens the warehouse and runs the loader in g.
 func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.Config, topics kafka.Topics,
 	reg prometheus.Registerer, log *slog.Logger) (*loader.Loader, error) {
 	log = log.With("component", "loader")
-	sink, _, err := openWarehouse(ctx, f.warehouse)
+	sink, err := openWarehouse(ctx, f.warehouse)
 	if err != nil {
 		return nil, err
 	}

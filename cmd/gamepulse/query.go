@@ -37,16 +37,12 @@ Examples:
 		if fs.NArg() != 1 {
 			return errors.New("query: give exactly one SQL statement (quote it)")
 		}
-		sink, _, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh)
 		if err != nil {
 			return err
 		}
-		defer sink.Close()
-		q, ok := sink.(interface{ DB() *sql.DB })
-		if !ok {
-			return fmt.Errorf("query: warehouse %s cannot be queried", *wh)
-		}
-		rows, err := q.DB().QueryContext(ctx, fs.Arg(0))
+		defer w.Close()
+		rows, err := w.DB().QueryContext(ctx, fs.Arg(0))
 		if err != nil {
 			return fmt.Errorf("query: %w", err)
 		}

@@ -140,4 +140,54 @@ func TestLoadExactlyOnce(t *testing.T) {
 			t.Errorf("kpi row %s: version %d active %d, want %d %v", key, version, active, want, v["active_players"])
 		}
 	}
+
+	// Replay: damage the warehouse, then re-load ranges of the topics.
+	fingerprint := func(table, id string) [2]int64 {
+		var fp [2]int64
+		if err := db.DB().QueryRowContext(ctx, "SELECT count(*), coalesce(sum(hash("+id+", kafka_partition, kafka_offset) % 1000003), 0) FROM "+table).Scan(&fp[0], &fp[1]); err != nil {
+			t.Fatal(err)
+		}
+		return fp
+	}
+	events, sessions := fingerprint("events", "event_id"), fingerprint("sessions", "session_id")
+	for _, q := range []string{
+		"DELETE FROM events WHERE kafka_partition = 1 AND kafka_offset % 3 = 0",
+		"UPDATE events SET player_id = 'damaged' WHERE kafka_partition = 2",
+		"DELETE FROM sessions WHERE kafka_offset < 100",
+	} {
+		if _, err := db.DB().ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	l := loader.New(loader.Config{Topics: topics, BatchRows: 700}, opts, db, nil, nil)
+	replay := func(req loader.ReplayRequest) loader.ReplayStats {
+		t.Helper()
+		st, err := l.Replay(ctx, req, nil)
+		if err != nil {
+			t.Fatalf("replay %+v: %v", req, err)
+		}
+		return st
+	}
+	// Partition 1 by offsets, up to far beyond what was loaded (clamped).
+	st := replay(loader.ReplayRequest{Topic: topics.Enriched, Partitions: []int32{1}, From: loader.Bound{Offset: 0}, To: loader.Bound{Offset: 1 << 40}})
+	if len(st.Ranges) != 1 || st.Transactions < 2 {
+		t.Errorf("replay of partition 1: %+v, want one range in several transactions", st)
+	}
+	// Every partition by time: from long before the first event to the end of what was loaded.
+	replay(loader.ReplayRequest{Topic: topics.Enriched, From: loader.Bound{Time: time.Unix(0, 0)}, To: loader.Bound{Loaded: true}})
+	replay(loader.ReplayRequest{Topic: topics.Sessions, From: loader.Bound{Offset: 0}, To: loader.Bound{Loaded: true}})
+	// Twice is the same as once.
+	replay(loader.ReplayRequest{Topic: topics.Sessions, From: loader.Bound{Offset: 0}, To: loader.Bound{Loaded: true}})
+	if got := fingerprint("events", "event_id"); got != events {
+		t.Errorf("events after replay: %v, want %v as loaded", got, events)
+	}
+	if got := fingerprint("sessions", "session_id"); got != sessions {
+		t.Errorf("sessions after replay: %v, want %v as loaded", got, sessions)
+	}
+	if n := count("SELECT count(*) FROM events WHERE player_id = 'damaged'"); n != 0 {
+		t.Errorf("%d damaged events left after replay", n)
+	}
+	if _, err := l.Replay(ctx, loader.ReplayRequest{Topic: "nope", To: loader.Bound{Loaded: true}}, nil); err == nil {
+		t.Error("replay of a topic the loader does not load succeeded")
+	}
 }

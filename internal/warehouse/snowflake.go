@@ -32,7 +32,7 @@ type Snowflake struct {
 	db *sql.DB
 }
 
-var _ Sink = (*Snowflake)(nil)
+var _ Warehouse = (*Snowflake)(nil)
 
 // OpenSnowflake opens a Snowflake warehouse named by a gosnowflake DSN and
 // checks that it answers. Call Migrate before Apply.
@@ -72,6 +72,9 @@ func OpenSnowflake(dsn string) (*Snowflake, error) {
 // DB returns the database, for queries (gamepulse query, kpis, reconcile).
 // Writing through it bypasses the exactly-once protocol.
 func (s *Snowflake) DB() *sql.DB { return s.db }
+
+// Dialect returns SnowflakeSQL.
+func (s *Snowflake) Dialect() Dialect { return SnowflakeSQL }
 
 // Close closes the database.
 func (s *Snowflake) Close() error { return s.db.Close() }
@@ -149,18 +152,10 @@ func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
 }
 
 func (s *Snowflake) apply(ctx context.Context, tx *sql.Tx, b *Batch) error {
-	topics := make([]string, 0, len(b.Offsets))
-	for _, o := range b.Offsets {
-		if !slices.Contains(topics, o.Topic) {
-			topics = append(topics, o.Topic)
-		}
+	if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
+		return err
 	}
-	// Take the offsets table's DML lock before reading it (see Snowflake).
-	lock := `UPDATE offsets SET next_offset = next_offset WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
-	if _, err := tx.ExecContext(ctx, lock, anys(topics)...); err != nil {
-		return fmt.Errorf("lock offsets: %w", err)
-	}
-	stored, err := readOffsets(ctx, tx, topics)
+	stored, err := readOffsets(ctx, tx, batchTopics(b.Offsets))
 	if err != nil {
 		return fmt.Errorf("read offsets: %w", err)
 	}
@@ -181,6 +176,28 @@ func (s *Snowflake) apply(ctx context.Context, tx *sql.Tx, b *Batch) error {
 		return fmt.Errorf("offsets: %w", err)
 	}
 	return ctx.Err()
+}
+
+// lockOffsets takes the offsets table's DML lock before the transaction
+// reads it (see Snowflake).
+func lockOffsets(ctx context.Context, tx *sql.Tx, offsets []Offset) error {
+	topics := batchTopics(offsets)
+	lock := `UPDATE offsets SET next_offset = next_offset WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
+	if _, err := tx.ExecContext(ctx, lock, anys(topics)...); err != nil {
+		return fmt.Errorf("lock offsets: %w", err)
+	}
+	return nil
+}
+
+// batchTopics returns the topics of offsets, each once.
+func batchTopics(offsets []Offset) []string {
+	topics := make([]string, 0, len(offsets))
+	for _, o := range offsets {
+		if !slices.Contains(topics, o.Topic) {
+			topics = append(topics, o.Topic)
+		}
+	}
+	return topics
 }
 
 func anys[T any](s []T) []any {

@@ -71,3 +71,7 @@ func openFakesnow(tb testing.TB) *warehouse.Snowflake {
 func TestSnowflakeSink(t *testing.T) {
 	warehousetest.Run(t, func(t *testing.T) warehouse.Sink { return openFakesnow(t) })
 }
+
+func TestSnowflakeSummaries(t *testing.T) {
+	testSummaries(t, openFakesnow(t))
+}

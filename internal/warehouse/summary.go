@@ -46,9 +46,9 @@ type BuildCompleteness struct {
 	OutOfOrderPct float64 `json:"out_of_order_pct"`
 }
 
-// Summaries computes a GameSummary per game over the whole warehouse, in
-// DuckDB's SQL dialect.
-func Summaries(ctx context.Context, db *sql.DB) ([]GameSummary, error) {
+// Summaries computes a GameSummary per game over the whole warehouse.
+func Summaries(ctx context.Context, w Warehouse) ([]GameSummary, error) {
+	db, d := w.DB(), w.Dialect()
 	byGame := map[string]*GameSummary{}
 	get := func(g string) *GameSummary {
 		s := byGame[g]
@@ -72,26 +72,26 @@ func Summaries(ctx context.Context, db *sql.DB) ([]GameSummary, error) {
 		return rows.Err()
 	}
 	err := q(`WITH daily AS (
-			SELECT game_id, CAST(event_time AT TIME ZONE 'UTC' AS DATE) AS day, count(DISTINCT player_id) AS dau
+			SELECT game_id, `+d.epochDay("event_time")+` AS day, count(DISTINCT player_id) AS dau
 			FROM events WHERE event_type <> 'refund' GROUP BY 1, 2)
 		SELECT e.game_id,
 			(SELECT count(*) FROM daily d WHERE d.game_id = e.game_id),
 			coalesce((SELECT avg(dau) FROM daily d WHERE d.game_id = e.game_id), 0),
 			coalesce((SELECT sum(dau) FROM daily d WHERE d.game_id = e.game_id), 0),
 			count(DISTINCT CASE WHEN e.event_type <> 'refund' THEN e.player_id END),
-			count(*) FILTER (WHERE e.new_player),
+			count(CASE WHEN e.new_player THEN 1 END),
 			coalesce(sum(e.revenue_usd_micros), 0),
-			coalesce(sum(e.revenue_usd_micros) FILTER (WHERE e.event_type = 'purchase'), 0),
+			coalesce(sum(CASE WHEN e.event_type = 'purchase' THEN e.revenue_usd_micros END), 0),
 			count(DISTINCT CASE WHEN e.event_type = 'purchase' THEN e.player_id END)
 		FROM events e GROUP BY e.game_id`, func(r *sql.Rows) error {
 		var g string
-		var days, playerDays, players, newPlayers, rev, purchaseRev, payers int64
+		var days, playerDays, players, newPlayers, rev, purchaseRev, payers anyInt
 		var dau float64
 		if err := r.Scan(&g, &days, &dau, &playerDays, &players, &newPlayers, &rev, &purchaseRev, &payers); err != nil {
 			return err
 		}
 		s := get(g)
-		s.Days, s.DAU, s.Players, s.NewPlayers, s.Payers = days, dau, players, newPlayers, payers
+		s.Days, s.DAU, s.Players, s.NewPlayers, s.Payers = int64(days), dau, int64(players), int64(newPlayers), int64(payers)
 		s.RevenueUSD = float64(rev) / 1e6
 		if playerDays > 0 {
 			s.ARPDAU = s.RevenueUSD / float64(playerDays)
@@ -109,14 +109,14 @@ func Summaries(ctx context.Context, db *sql.DB) ([]GameSummary, error) {
 	}
 	for _, n := range []int{1, 7} {
 		err := q(fmt.Sprintf(`WITH active AS (
-				SELECT DISTINCT game_id, player_id, CAST(event_time AT TIME ZONE 'UTC' AS DATE) AS day FROM events WHERE event_type <> 'refund'),
+				SELECT DISTINCT game_id, player_id, %[2]s AS day FROM events WHERE event_type <> 'refund'),
 			cohort AS (
-				SELECT game_id, player_id, min(CAST(event_time AT TIME ZONE 'UTC' AS DATE)) AS day FROM events WHERE new_player GROUP BY 1, 2),
-			last AS (SELECT game_id, max(day) AS day FROM active GROUP BY 1)
+				SELECT game_id, player_id, min(%[2]s) AS day FROM events WHERE new_player GROUP BY game_id, player_id),
+			last AS (SELECT game_id, max(day) AS day FROM active GROUP BY game_id)
 			SELECT c.game_id, count(*), count(a.player_id)
-			FROM cohort c JOIN last l ON l.game_id = c.game_id AND c.day + %d <= l.day
-			LEFT JOIN active a ON a.game_id = c.game_id AND a.player_id = c.player_id AND a.day = c.day + %d
-			GROUP BY 1`, n, n), func(r *sql.Rows) error {
+			FROM cohort c JOIN last l ON l.game_id = c.game_id AND c.day + %[1]d <= l.day
+			LEFT JOIN active a ON a.game_id = c.game_id AND a.player_id = c.player_id AND a.day = c.day + %[1]d
+			GROUP BY c.game_id`, n, d.epochDay("event_time")), func(r *sql.Rows) error {
 			var g string
 			var cohort, retained int64
 			if err := r.Scan(&g, &cohort, &retained); err != nil {
@@ -136,7 +136,7 @@ func Summaries(ctx context.Context, db *sql.DB) ([]GameSummary, error) {
 			return nil, err
 		}
 	}
-	err = q(`SELECT game_id, avg(duration_ms) FROM sessions GROUP BY 1`, func(r *sql.Rows) error {
+	err = q(`SELECT game_id, avg(duration_ms) FROM sessions GROUP BY game_id`, func(r *sql.Rows) error {
 		var g string
 		var ms float64
 		if err := r.Scan(&g, &ms); err != nil {
@@ -148,11 +148,11 @@ func Summaries(ctx context.Context, db *sql.DB) ([]GameSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = q(`SELECT game_id, CAST(json_extract(payload, '$.level') AS BIGINT) AS level,
-			count(*) FILTER (WHERE event_type = 'level_start') AS starts,
-			count(*) FILTER (WHERE event_type = 'level_fail') AS fails
-		FROM events WHERE event_type IN ('level_start', 'level_fail')
-		GROUP BY 1, 2 HAVING count(*) FILTER (WHERE event_type = 'level_start') >= 10`, func(r *sql.Rows) error {
+	err = q(`SELECT game_id, level, count(CASE WHEN event_type = 'level_start' THEN 1 END) AS starts,
+			count(CASE WHEN event_type = 'level_fail' THEN 1 END) AS fails
+		FROM (SELECT game_id, event_type, `+d.jsonInt("payload", "level")+` AS level FROM events
+			WHERE event_type IN ('level_start', 'level_fail')) l
+		GROUP BY game_id, level HAVING count(CASE WHEN event_type = 'level_start' THEN 1 END) >= 10`, func(r *sql.Rows) error {
 		var g string
 		var l LevelFailRate
 		var level sql.NullInt64
@@ -168,13 +168,14 @@ func Summaries(ctx context.Context, db *sql.DB) ([]GameSummary, error) {
 	if err != nil {
 		return nil, err
 	}
-	err = q(`WITH ev AS (SELECT game_id, app_build, count(*) AS n FROM events GROUP BY 1, 2),
-			c AS (SELECT game_id, app_build, sum(gaps) AS gaps, sum(duplicates) AS dups, sum(out_of_order) AS ooo FROM completeness GROUP BY 1, 2)
+	err = q(`WITH ev AS (SELECT game_id, app_build, count(*) AS n FROM events GROUP BY game_id, app_build),
+			c AS (SELECT game_id, app_build, sum(gaps) AS gaps, sum(duplicates) AS dups, sum(out_of_order) AS ooo
+				FROM completeness GROUP BY game_id, app_build)
 		SELECT ev.game_id, ev.app_build, ev.n, coalesce(c.gaps, 0), coalesce(c.dups, 0), coalesce(c.ooo, 0)
 		FROM ev LEFT JOIN c ON c.game_id = ev.game_id AND c.app_build = ev.app_build`, func(r *sql.Rows) error {
 		var g string
 		var b BuildCompleteness
-		var gaps, dups, ooo int64
+		var gaps, dups, ooo anyInt
 		if err := r.Scan(&g, &b.Build, &b.Events, &gaps, &dups, &ooo); err != nil {
 			return err
 		}

@@ -1,23 +1,28 @@
 package warehouse_test
 
 import (
-	"context"
 	"math"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// TestSummaries builds a tiny warehouse whose every figure is known by hand.
+// TestSummaries checks the summary figures in DuckDB.
 func TestSummaries(t *testing.T) {
-	ctx := context.Background()
-	db, err := warehouse.OpenDuckDB(filepath.Join(t.TempDir(), "w.duckdb"))
-	if err != nil {
-		t.Fatal(err)
+	db := openDuckDB(t)
+	testSummaries(t, db)
+	var p, jt string
+	db.DB().QueryRowContext(t.Context(), "SELECT CAST(payload AS VARCHAR), json_type(payload) FROM events WHERE event_type = 'level_fail' LIMIT 1").Scan(&p, &jt)
+	if jt != "OBJECT" { // the Appender once stored payloads as JSON string literals
+		t.Errorf("payload %s is stored as a JSON %s, want an OBJECT", p, jt)
 	}
-	defer db.Close()
+}
+
+// testSummaries builds a tiny warehouse in db, whose every figure is known
+// by hand, and checks the summary.
+func testSummaries(t *testing.T, db warehouse.Warehouse) {
+	ctx := t.Context()
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
@@ -51,12 +56,7 @@ func TestSummaries(t *testing.T) {
 	if err := db.Apply(ctx, b); err != nil {
 		t.Fatal(err)
 	}
-	var p, jt string
-	db.DB().QueryRowContext(ctx, "SELECT CAST(payload AS VARCHAR), json_type(payload) FROM events WHERE event_type = 'level_fail' LIMIT 1").Scan(&p, &jt)
-	if jt != "OBJECT" { // the Appender once stored payloads as JSON string literals
-		t.Errorf("payload %s is stored as a JSON %s, want an OBJECT", p, jt)
-	}
-	got, err := warehouse.Summaries(ctx, db.DB())
+	got, err := warehouse.Summaries(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package warehouse
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -29,9 +30,38 @@ type Sink interface {
 	// given topics the warehouse holds an offset for (all topics if topics
 	// is empty). A partition that is absent starts from the beginning.
 	Offsets(ctx context.Context, topics []string) (map[TopicPartition]int64, error)
+	// Replay rewrites what was loaded from the ranges, in one transaction:
+	// it deletes the rows of events, sessions, alerts and dead_letters
+	// whose Kafka position lies in a range and inserts b's rows, re-read
+	// from those ranges; KPI and completeness rows are upserted as in
+	// Apply. So replaying a range the warehouse holds changes nothing, and
+	// replaying it after rows were lost or damaged restores them, with no
+	// duplicates. Each range must end at or below the warehouse's next
+	// offset for its partition, and each row lie in a range
+	// (ErrInvalidBatch). The offsets table is not changed. b.Offsets is
+	// ignored.
+	Replay(ctx context.Context, ranges []Range, b Batch) error
 	// Close releases the sink.
 	Close() error
 }
+
+// Warehouse is a Sink that can be queried: gamepulse query, kpis and
+// reconcile read through DB, in the warehouse's Dialect. Writing through DB
+// bypasses the exactly-once protocol.
+type Warehouse interface {
+	Sink
+	DB() *sql.DB
+	Dialect() Dialect
+}
+
+// Dialect is a warehouse's SQL dialect, for the few queries that differ.
+type Dialect int
+
+// The dialects.
+const (
+	DuckDBSQL Dialect = iota
+	SnowflakeSQL
+)
 
 // TopicPartition names a Kafka partition.
 type TopicPartition struct {

@@ -6,6 +6,7 @@ package warehousetest
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -248,6 +249,54 @@ func Run(t *testing.T, open func(t *testing.T) warehouse.Sink) {
 		apply(t, s, b) // the sink is still usable and the batch applies whole
 		if n := count(t, db, "events"); n != 3000 {
 			t.Errorf("events: %d rows, want 3000", n)
+		}
+	})
+
+	t.Run("ReplayRestoresWithoutDuplicates", func(t *testing.T) {
+		s, db := setup(t)
+		b := Events(0, 0, 10)
+		b.KPIs = []warehouse.KPIRow{KPI("g", 0, 1, 5)}
+		b.Offsets = append(b.Offsets, warehouse.Offset{Topic: TopicKPI, Next: 1})
+		apply(t, s, b)
+		apply(t, s, warehouse.Batch{KPIs: []warehouse.KPIRow{KPI("g", 1, 2, 6)}, Offsets: []warehouse.Offset{{Topic: TopicKPI, Next: 2}}})
+		// Damage: rows 3..5 lost, row 6 altered.
+		if _, err := db.Exec("DELETE FROM events WHERE kafka_offset BETWEEN 3 AND 5"); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := db.Exec("UPDATE events SET game_id = 'damaged' WHERE kafka_offset = 6"); err != nil {
+			t.Fatal(err)
+		}
+		ranges := []warehouse.Range{{Topic: TopicEvents, From: 2, To: 8}, {Topic: TopicKPI, From: 0, To: 1}}
+		rb := Events(0, 2, 8)
+		rb.KPIs = []warehouse.KPIRow{KPI("g", 0, 1, 5)} // the stale version 1 re-read
+		for range 2 {                                   // a replay, then the same replay again
+			if err := s.Replay(ctx, ranges, rb); err != nil {
+				t.Fatal(err)
+			}
+			var n, distinct, damaged int
+			mustScan(t, db, "SELECT count(*), count(DISTINCT event_id), count(CASE WHEN game_id = 'damaged' THEN 1 END) FROM events", &n, &distinct, &damaged)
+			if n != 10 || distinct != 10 || damaged != 0 {
+				t.Errorf("after replay: %d events, %d distinct, %d damaged; want 10, 10, 0", n, distinct, damaged)
+			}
+			var p, v int64
+			mustScan(t, db, "SELECT purchases, version FROM kpi_minute", &p, &v)
+			if p != 6 || v != 2 {
+				t.Errorf("kpi after replay: purchases %d version %d, want 6 and 2 (a replay never lowers a version)", p, v)
+			}
+		}
+		got, _ := s.Offsets(ctx, []string{TopicEvents})
+		if got[warehouse.TopicPartition{Topic: TopicEvents}] != 10 {
+			t.Errorf("offsets after replay: %v, want unchanged 10", got)
+		}
+		// Beyond what was loaded, or rows outside the ranges: refused.
+		if err := s.Replay(ctx, []warehouse.Range{{Topic: TopicEvents, From: 8, To: 12}}, Events(0, 8, 12)); !errors.Is(err, warehouse.ErrInvalidBatch) {
+			t.Errorf("replay past the loaded offsets: %v, want ErrInvalidBatch", err)
+		}
+		if err := s.Replay(ctx, []warehouse.Range{{Topic: TopicEvents, From: 4, To: 8}}, Events(0, 2, 8)); !errors.Is(err, warehouse.ErrInvalidBatch) {
+			t.Errorf("replay with rows before the range: %v, want ErrInvalidBatch", err)
+		}
+		if n := count(t, db, "events"); n != 10 {
+			t.Errorf("events after refused replays: %d, want 10", n)
 		}
 	})
 
