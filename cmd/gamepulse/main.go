@@ -38,6 +38,8 @@ func commands() []command {
 		gatewayCommand(),
 		processCommand(),
 		loadCommand(),
+		replayCommand(),
+		reconcileCommand(),
 		queryCommand(),
 		kpisCommand(),
 		simulateCommand(),

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
 func runMain(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
@@ -171,5 +172,29 @@ func TestBadConfigNamesTheSetting(t *testing.T) {
 	_, _, err = runMain(t, nil, "gateway", "--brokers", "127.0.0.1:1")
 	if err == nil || !strings.Contains(err.Error(), "API keys") {
 		t.Fatalf("gateway without keys: %v", err)
+	}
+}
+
+func TestParseBound(t *testing.T) {
+	tests := []struct {
+		in, keyword string
+		want        loader.Bound
+		err         bool
+	}{
+		{"0", "start", loader.Bound{Offset: 0}, false},
+		{"1234", "loaded", loader.Bound{Offset: 1234}, false},
+		{"start", "start", loader.Bound{Start: true}, false},
+		{"loaded", "loaded", loader.Bound{Loaded: true}, false},
+		{"loaded", "start", loader.Bound{}, true},
+		{"2026-11-25T18:00:00Z", "start", loader.Bound{Time: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC)}, false},
+		{"-1", "start", loader.Bound{}, true},
+		{"yesterday", "loaded", loader.Bound{}, true},
+	}
+	for _, tt := range tests {
+		got, err := parseBound(tt.in, tt.keyword)
+		if (err != nil) != tt.err || (err == nil && (got.Offset != tt.want.Offset || got.Start != tt.want.Start ||
+			got.Loaded != tt.want.Loaded || !got.Time.Equal(tt.want.Time))) {
+			t.Errorf("parseBound(%q, %q) = %+v, %v; want %+v (error %v)", tt.in, tt.keyword, got, err, tt.want, tt.err)
+		}
 	}
 }

@@ -14,11 +14,13 @@ import (
 )
 
 // Bound is one end of a replay: an offset, a time (the first record at or
-// after it, by record timestamp), or the end of what the warehouse loaded.
+// after it, by record timestamp), the oldest offset Kafka holds, or the end
+// of what the warehouse loaded.
 type Bound struct {
-	Offset int64     // when Time is zero and Loaded is false
+	Offset int64     // when the others are unset
 	Time   time.Time // non-zero: resolved per partition with ListOffsets
-	Loaded bool      // the warehouse's next offset (a --to only)
+	Start  bool      // the partition's log start offset (a From)
+	Loaded bool      // the warehouse's next offset for the partition (a To)
 }
 
 // ReplayRequest names what to replay: a topic (one of the loader's),
@@ -213,6 +215,9 @@ func (l *Loader) resolve(ctx context.Context, req ReplayRequest) ([]warehouse.Ra
 		r := warehouse.Range{Topic: req.Topic, Partition: p, From: req.From.Offset, To: req.To.Offset}
 		if !req.From.Time.IsZero() {
 			r.From = fromT[p]
+		}
+		if req.From.Start {
+			r.From = o.Offset
 		}
 		if !req.To.Time.IsZero() {
 			r.To = toT[p]

@@ -24,6 +24,15 @@ func (d Dialect) epochMillis(col string) string {
 	return "epoch_ms(" + col + ")"
 }
 
+// timestamp returns a parameter placeholder cast to a timestamp with time
+// zone, for an RFC 3339 string argument.
+func (d Dialect) timestamp() string {
+	if d == SnowflakeSQL {
+		return "CAST(? AS TIMESTAMP_TZ)"
+	}
+	return "CAST(? AS TIMESTAMPTZ)"
+}
+
 // epochDay returns the SQL for the UTC day number (days since 1970-01-01)
 // of a TIMESTAMPTZ column.
 func (d Dialect) epochDay(col string) string {

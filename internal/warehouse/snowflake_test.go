@@ -75,3 +75,7 @@ func TestSnowflakeSink(t *testing.T) {
 func TestSnowflakeSummaries(t *testing.T) {
 	testSummaries(t, openFakesnow(t))
 }
+
+func TestSnowflakeReconcile(t *testing.T) {
+	testReconcile(t, openFakesnow(t))
+}
