@@ -1,6 +1,10 @@
 package warehouse
 
-import "strings"
+import (
+	"regexp"
+	"strings"
+	"sync"
+)
 
 // SnowflakeMigrations is the Snowflake schema's history: the tables and
 // column names of DuckDBMigrations (documented in doc.go) in Snowflake
@@ -34,3 +38,34 @@ func snowflakeInitial() []string {
 	}
 	return out
 }
+
+// sfColumnTypes maps table → column → Snowflake type, read from the
+// CREATE TABLE and ALTER TABLE … ADD COLUMN statements of
+// SnowflakeMigrations, so that the casts of the bulk statements (sfTable)
+// follow the schema by construction.
+var sfColumnTypes = sync.OnceValue(func() map[string]map[string]string {
+	create := regexp.MustCompile(`(?is)^\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$`)
+	column := regexp.MustCompile(`^\s*(\w+) ([A-Z_]+(?:\(\d+,\d+\))?)`)
+	add := regexp.MustCompile(`(?i)^\s*ALTER TABLE (\w+) ADD COLUMN (?:IF NOT EXISTS )?(\w+) ([A-Z_]+(?:\(\d+,\d+\))?)`)
+	out := map[string]map[string]string{}
+	set := func(table, col, typ string) {
+		if out[table] == nil {
+			out[table] = map[string]string{}
+		}
+		out[table][col] = typ
+	}
+	for _, m := range SnowflakeMigrations {
+		for _, q := range m.SQL {
+			if c := create.FindStringSubmatch(q); c != nil {
+				for _, line := range strings.Split(c[2], ",\n") {
+					if col := column.FindStringSubmatch(line); col != nil && col[1] != "PRIMARY" {
+						set(c[1], col[1], col[2])
+					}
+				}
+			} else if a := add.FindStringSubmatch(q); a != nil {
+				set(a[1], a[2], a[3])
+			}
+		}
+	}
+	return out
+})
