@@ -7,6 +7,8 @@
 #      integration tests against it, then Kafka stopped.
 #   5. the Snowflake emulator (fakesnow[server], pip-installed into a cached
 #      venv under .cache/fakesnow) and the Snowflake sink's shared suite on it.
+#   6. Prometheus: promtool checks and unit tests of the alerting rules
+#      (Debian's prometheus package, unpacked into .cache/prometheus).
 # It installs what it needs itself and caches downloads under .cache/.
 #
 # Environment: FUZZTIME (default 10s per target), SKIP_FUZZ=1, GOFLAGS as usual.
@@ -70,16 +72,19 @@ step "integration tests against real Kafka (one package at a time: some stop and
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
   go test -tags integration -race -count=1 -p 1 -v ./internal/integration/ ./internal/processor/... 2>&1 | tee artifacts/integration.log
 
-step "stream processor on real Kafka: oracle, kill -9, rebalance, zombie (the binary; no -race: a million events)"
-GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/processing \
-  go test -tags integration -count=1 -timeout 40m -v ./internal/integration/processing/ 2>&1 | tee artifacts/processing.log
-
 step "fakesnow (Snowflake emulator, from PyPI into .cache/fakesnow)"
 FAKESNOW=$(FAKESNOW_WATCH_PID=$$ scripts/fakesnow.sh start "$FDIR")
 echo "fakesnow at $FAKESNOW"
 
-step "Snowflake sink against fakesnow (the shared sink suite)"
+step "Snowflake sink against fakesnow (the shared sink suite, kpis, reconcile)"
 GAMEPULSE_TEST_FAKESNOW=$FAKESNOW \
   go test -tags integration -count=1 -v -run 'TestSnowflake' ./internal/warehouse/ 2>&1 | tee artifacts/snowflake.log
+
+step "stream processor and loader on real Kafka: oracle, kill -9, rebalance, zombie; loader kill -9 into DuckDB and fakesnow (the binary; no -race: a million events)"
+GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_FAKESNOW=$FAKESNOW GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/processing \
+  go test -tags integration -count=1 -timeout 50m -v ./internal/integration/processing/ 2>&1 | tee artifacts/processing.log
+
+step "Prometheus rules: promtool check config, check rules, test rules (Debian's package, cached)"
+scripts/check-prometheus-rules.sh 2>&1 | tee artifacts/prometheus-rules.log
 
 step "all tests passed"

@@ -9,6 +9,10 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
+// freshnessBuckets has a boundary at 2 s, the freshness SLO's threshold
+// that the alerting rules read (le="2" in deploy/prometheus/rules).
+var freshnessBuckets = []float64{0.05, 0.1, 0.25, 0.5, 0.75, 1, 1.5, 2, 3, 5, 10, 30, 60, 300, 1800}
+
 // Metrics are the loader's metrics.
 type Metrics struct {
 	rows      *prometheus.CounterVec // by table
@@ -34,7 +38,7 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		latency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gamepulse_loader_apply_duration_seconds",
 			Help: "Time to apply one batch in one warehouse transaction.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 16)}),
 		freshness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gamepulse_loader_freshness_seconds",
-			Help: "From the gateway accepting an event (received_at) to its row committed in the warehouse.", Buckets: prometheus.ExponentialBuckets(0.05, 2, 14)}),
+			Help: "From the gateway accepting an event (received_at) to its row committed in the warehouse.", Buckets: freshnessBuckets}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.failures, m.rejected, m.latency, m.freshness)

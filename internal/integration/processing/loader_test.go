@@ -6,10 +6,15 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"net"
+	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	sf "github.com/snowflakedb/gosnowflake"
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
@@ -19,12 +24,13 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// startLoader runs a gamepulse load instance into the DuckDB file path.
-func (s *setup) startLoader(name, path string) *instance {
+// startLoader runs a gamepulse load instance into the warehouse URL, in
+// the consumer group group.
+func (s *setup) startLoader(name, url, group string) *instance {
 	s.t.Helper()
 	tp := s.topics
-	args := []string{"load", "--brokers", strings.Join(brokers(s.t), ","), "--warehouse", "duckdb://" + path,
-		"--load-group", s.appID + ".loader", "--load-session-timeout", "6s",
+	args := []string{"load", "--brokers", strings.Join(brokers(s.t), ","), "--warehouse", url,
+		"--load-group", group, "--load-session-timeout", "6s",
 		"--topic-raw", tp.Raw, "--topic-deadletter", tp.DeadLetter, "--topic-enriched", tp.Enriched,
 		"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-alerts", tp.Alerts,
 		"--batch-rows", "20000", "--batch-interval", "300ms", "--metrics-listen", "", "--log-format", "json"}
@@ -33,7 +39,7 @@ func (s *setup) startLoader(name, path string) *instance {
 
 // loaderBehind returns how many records of the output topics the loader
 // group has not committed (it commits to Kafka after each applied batch).
-func (s *setup) loaderBehind(ctx context.Context) int64 {
+func (s *setup) loaderBehind(ctx context.Context, group string) int64 {
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {
 		return -1
@@ -46,7 +52,7 @@ func (s *setup) loaderBehind(ctx context.Context) int64 {
 	if err != nil {
 		return -1
 	}
-	committed, err := adm.FetchOffsets(ctx, s.appID+".loader")
+	committed, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
 		return -1
 	}
@@ -66,18 +72,46 @@ func (s *setup) loaderBehind(ctx context.Context) int64 {
 	return behind
 }
 
+// The fakesnow server to load into (the address scripts/fakesnow.sh start
+// prints); without it the Snowflake half of TestLoaderCrashes fails.
+const fakesnowEnv = "GAMEPULSE_TEST_FAKESNOW"
+
+// fakesnowURL returns a --warehouse URL of a new database on the fakesnow
+// server (it creates the database it is logged into).
+func fakesnowURL(t *testing.T) string {
+	addr := os.Getenv(fakesnowEnv)
+	if addr == "" {
+		t.Fatalf("%s is not set: start a server with scripts/fakesnow.sh start DIR and set it to the address it prints", fakesnowEnv)
+	}
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := strconv.Atoi(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dsn, err := sf.DSN(&sf.Config{Account: "fakesnow", User: "gamepulse", Password: "any", Protocol: "http", Host: host, Port: p,
+		Database: fmt.Sprintf("CRASH%d", time.Now().UnixNano()), Schema: "PUBLIC"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "snowflake://" + dsn
+}
+
 // TestLoaderCrashes: the processor turns a million simulated events into
-// its outputs; then the loader is killed with SIGKILL twenty times while it
-// loads them into DuckDB, and restarted each time. At the end every table
-// must hold each record of its topic exactly once: events = the gateway's
-// accepted events minus dead letters and duplicates, and the KPI tables
-// each row's latest version.
+// its outputs; then, for DuckDB and for the Snowflake emulator, the loader
+// is killed with SIGKILL twenty times while it loads them, and restarted
+// each time. At the end every table must hold each record of its topic
+// exactly once: events = the gateway's accepted events minus dead letters
+// and duplicates, and the KPI tables the processor's final rows, each at
+// its latest version with its figures.
 func TestLoaderCrashes(t *testing.T) {
 	n := 1_000_000
 	if testing.Short() {
 		n = 100_000
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	s := newSetup(t, "--session-timeout", "6s")
 	if err := s.produce(ctx, 14, n); err != nil {
@@ -92,19 +126,35 @@ func TestLoaderCrashes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	rep, err := pipelinetest.RunOracle(ctx, s.opts, s.topics.Raw, oracle.Params{Partitions: partitions, Rates: pipelinetest.SimRates})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, wh := range []struct{ name, url string }{
+		{"duckdb", "duckdb://" + filepath.Join(t.TempDir(), "warehouse.duckdb")},
+		{"snowflake", fakesnowURL(t)},
+	} {
+		t.Run(wh.name, func(t *testing.T) {
+			s.t = t
+			testLoaderCrashes(ctx, t, s, wh.url, out, rep)
+		})
+	}
+}
 
-	path := filepath.Join(t.TempDir(), "warehouse.duckdb")
+func testLoaderCrashes(ctx context.Context, t *testing.T, s *setup, url string, out *pipelinetest.Outputs, rep *oracle.Report) {
+	group := s.appID + ".loader." + t.Name()[strings.LastIndex(t.Name(), "/")+1:]
 	rng := rand.New(rand.NewPCG(3, 4))
 	kills := 0
+	start := time.Now()
 	for kills < 20 {
-		in := s.startLoader("loader", path)
+		in := s.startLoader("loader", url, group)
 		time.Sleep(time.Duration(700+rng.IntN(2000)) * time.Millisecond)
 		s.checkAlive()
 		s.kill(in)
 		kills++
 	}
-	in := s.startLoader("loader", path)
-	for s.loaderBehind(ctx) != 0 {
+	in := s.startLoader("loader", url, group)
+	for s.loaderBehind(ctx, group) != 0 {
 		if ctx.Err() != nil {
 			t.Fatal("the loader never caught up")
 		}
@@ -112,15 +162,16 @@ func TestLoaderCrashes(t *testing.T) {
 		time.Sleep(300 * time.Millisecond)
 	}
 	s.stop(in)
+	took := time.Since(start)
 
-	db, err := warehouse.OpenDuckDB(path)
+	w, err := openWarehouse(url)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
+	defer w.Close()
 	count := func(q string) int64 {
 		var v int64
-		if err := db.DB().QueryRowContext(ctx, q).Scan(&v); err != nil {
+		if err := w.DB().QueryRowContext(ctx, q).Scan(&v); err != nil {
 			t.Fatalf("%s: %v", q, err)
 		}
 		return v
@@ -128,10 +179,6 @@ func TestLoaderCrashes(t *testing.T) {
 	var dead int64
 	for _, c := range out.DeadLetters {
 		dead += c
-	}
-	rep, err := pipelinetest.RunOracle(ctx, s.opts, s.topics.Raw, oracle.Params{Partitions: partitions, Rates: pipelinetest.SimRates})
-	if err != nil {
-		t.Fatal(err)
 	}
 	dups := rep.DuplicateEvents + rep.DuplicatePurchases
 	checks := []struct {
@@ -152,19 +199,46 @@ func TestLoaderCrashes(t *testing.T) {
 			t.Errorf("%s: %d in the warehouse, want %d", c.name, c.got, c.want)
 		}
 	}
-	var wrongVersion int
-	for key, v := range out.KPI {
-		parts := strings.Split(key, "|")
-		var version int64
-		err := db.DB().QueryRowContext(ctx, fmt.Sprintf("SELECT version FROM kpi_%s WHERE window_start = ?::TIMESTAMPTZ AND game_id = ? AND platform = ? AND country = ?", parts[0]),
-			parts[1], strings.Join(parts[2:len(parts)-2], "|"), parts[len(parts)-2], parts[len(parts)-1]).Scan(&version)
-		if err != nil || version != int64(v["version"].(float64)) {
-			wrongVersion++
+	// Every KPI row equals the processor's last record of its key.
+	stored := map[string][4]int64{}
+	for _, table := range []string{"minute", "hour"} {
+		rows, err := w.DB().QueryContext(ctx, "SELECT window_start, game_id, platform, country, version, active_players, purchases, revenue_usd_micros FROM kpi_"+table)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for rows.Next() {
+			var start time.Time
+			var game, platform, country string
+			var v [4]int64
+			if err := rows.Scan(&start, &game, &platform, &country, &v[0], &v[1], &v[2], &v[3]); err != nil {
+				t.Fatal(err)
+			}
+			stored[strings.Join([]string{table, start.UTC().Format(time.RFC3339), game, platform, country}, "|")] = v
+		}
+		if err := rows.Close(); err != nil {
+			t.Fatal(err)
 		}
 	}
-	if wrongVersion > 0 {
-		t.Errorf("%d KPI rows missing or not at their latest version", wrongVersion)
+	wrong := 0
+	for key, v := range out.KPI {
+		want := [4]int64{int64(v["version"].(float64)), int64(v["active_players"].(float64)), int64(v["purchases"].(float64)), int64(v["revenue_usd_micros"].(float64))}
+		if got, ok := stored[key]; !ok || got != want {
+			if wrong++; wrong <= 5 {
+				t.Errorf("KPI row %s: %v in the warehouse (present %v), want version, active players, purchases, revenue %v", key, got, ok, want)
+			}
+		}
 	}
-	t.Logf("%d loader kills; warehouse: %d events, %d sessions, %d dead letters, %d KPI rows", kills,
+	if wrong > 0 {
+		t.Errorf("%d KPI rows missing or not the processor's final row", wrong)
+	}
+	t.Logf("%d loader kills in %s; warehouse: %d events, %d sessions, %d dead letters, %d KPI rows", kills, took.Round(time.Second),
 		count("SELECT count(*) FROM events"), count("SELECT count(*) FROM sessions"), dead, len(out.KPI))
+}
+
+// openWarehouse opens a --warehouse URL of the tests for reading.
+func openWarehouse(url string) (warehouse.Warehouse, error) {
+	if dsn, ok := strings.CutPrefix(url, "snowflake://"); ok {
+		return warehouse.OpenSnowflake(dsn)
+	}
+	return warehouse.OpenDuckDB(strings.TrimPrefix(url, "duckdb://"))
 }
