@@ -2,7 +2,9 @@ package loader_test
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -15,6 +17,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
 // TestLoadExactlyOnce runs the processor over simulated traffic on the
@@ -206,5 +209,111 @@ func TestLoadExactlyOnce(t *testing.T) {
 	}
 	if _, err := l.Replay(ctx, loader.ReplayRequest{Topic: "nope", To: loader.Bound{Loaded: true}}, nil); err == nil {
 		t.Error("replay of a topic the loader does not load succeeded")
+	}
+}
+
+// TestRejectedRecordsAndSchemaEvolution: records the warehouse cannot take
+// (a type mismatch, a value too large for a VARIANT, a KPI record that is
+// not JSON) go to dead_letters with their reasons while the loader keeps
+// going; an event carrying a field added to the schema later loads, the
+// field in extra, next to the old rows.
+func TestRejectedRecordsAndSchemaEvolution(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	opts, topics := pipelinetest.StartEmbedded(t)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	if err := kafka.EnsureTopics(ctx, kadm.NewClient(cl), append(topics.Specs(), topics.ProcessorSpecs()...), nil); err != nil {
+		t.Fatal(err)
+	}
+	ev := func(id string, members map[string]string) *kgo.Record {
+		m := map[string]string{"event_id": `"` + id + `"`}
+		for k, v := range members {
+			m[k] = v
+		}
+		return &kgo.Record{Topic: topics.Enriched, Value: []byte(warehousetest.EnrichedJSON(m))}
+	}
+	recs := []*kgo.Record{
+		ev("old-1", nil),
+		ev("bad-seq", map[string]string{"seq": `"three"`}),
+		ev("huge", map[string]string{"purchase": `{"sku":"` + strings.Repeat("x", warehouse.MaxValueBytes) + `"}`}),
+		{Topic: topics.KPI, Key: []byte("minute|2026-11-25T18:04:00Z|g|*|*"), Value: []byte("not json")},
+		ev("new-1", map[string]string{"ab_test_group": `"B"`}),
+		ev("old-2", nil),
+	}
+	for _, r := range recs {
+		r.Partition = 0
+	}
+	pcl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), kgo.RecordPartitioner(kgo.ManualPartitioner()), kgo.ProducerBatchMaxBytes(32<<20))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pcl.Close()
+	if err := pcl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := warehouse.OpenDuckDB(filepath.Join(t.TempDir(), "w.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	l := loader.New(loader.Config{Topics: topics, BatchInterval: 50 * time.Millisecond}, opts, db, nil, nil)
+	lctx, stop := context.WithCancel(ctx)
+	done := make(chan error, 1)
+	go func() { done <- l.Run(lctx) }()
+	for l.Stats().Rows < int64(len(recs)) {
+		if ctx.Err() != nil {
+			t.Fatalf("the loader loaded %d rows, want %d", l.Stats().Rows, len(recs))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	rows, err := db.DB().QueryContext(ctx, "SELECT event_id, coalesce(CAST(extra AS VARCHAR), '') FROM events ORDER BY kafka_offset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var id, extra string
+		if err := rows.Scan(&id, &extra); err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, id+" "+extra)
+	}
+	rows.Close()
+	if want := []string{"old-1 ", `new-1 {"ab_test_group":"B"}`, "old-2 "}; strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("events:\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	rows, err = db.DB().QueryContext(ctx, "SELECT code, reason, source_topic, source_offset, octet_length(original) FROM dead_letters ORDER BY source_topic, source_offset")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var dead []string
+	for rows.Next() {
+		var code, reason, topic string
+		var off, n int64
+		if err := rows.Scan(&code, &reason, &topic, &off, &n); err != nil {
+			t.Fatal(err)
+		}
+		dead = append(dead, fmt.Sprintf("%s %s@%d %d bytes: %s", code, topic, off, n, reason))
+	}
+	rows.Close()
+	wantDead := []string{"seq", "too large", "kpi"}
+	if len(dead) != len(wantDead) {
+		t.Fatalf("dead letters:\n%s\nwant %d", strings.Join(dead, "\n"), len(wantDead))
+	}
+	for i, d := range dead {
+		if !strings.HasPrefix(d, "load_rejected ") || !strings.Contains(strings.ToLower(d), wantDead[i]) {
+			t.Errorf("dead letter %d: %s; want load_rejected naming %q", i, d, wantDead[i])
+		}
 	}
 }

@@ -134,8 +134,18 @@ func DecodeEnriched(value []byte) (EventRow, error) {
 		}
 		r.Extra = string(b)
 	}
+	if len(r.Payload) > MaxValueBytes || len(r.Extra) > MaxValueBytes {
+		return EventRow{}, decodeErr("enriched event", fmt.Errorf("payload or extra members of %d and %d bytes: too large for the warehouse (%d bytes at most)",
+			len(r.Payload), len(r.Extra), MaxValueBytes))
+	}
 	return r, nil
 }
+
+// MaxValueBytes is the largest JSON value (payload, extra) a row may carry:
+// Snowflake's VARIANT and VARCHAR limit of 16 MB. A larger one is a decoding
+// error, so the loader sends the record to dead_letters instead of failing
+// its batch over and over.
+const MaxValueBytes = 16 << 20
 
 func compact(raw json.RawMessage) []byte {
 	var buf bytes.Buffer

@@ -8,6 +8,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,6 +59,46 @@ func KPI(game string, off, version, purchases int64) warehouse.KPIRow {
 		Final: version > 0, Version: version, Watermark: t0.Add(3 * time.Minute),
 		Pos: warehouse.Position{Topic: TopicKPI, Partition: 0, Offset: off},
 	}
+}
+
+// EnrichedJSON is an enriched event as the processor writes it, with the
+// given members replaced or added (a value of "" deletes the member).
+func EnrichedJSON(members map[string]string) string {
+	base := [][2]string{
+		{"schema_version", `1`}, {"event_id", `"e-1"`}, {"event_type", `"purchase"`}, {"game_id", `"gem-garden"`},
+		{"player_id", `"p-1"`}, {"session_id", `"s-1"`}, {"seq", `"3"`}, {"client_time", `"2026-11-25T18:04:05.123456Z"`},
+		{"received_at", `"2026-11-25T18:04:06Z"`}, {"platform", `"iPhone"`}, {"app_version", `"1.12.0"`},
+		{"app_build", `"1.12.0+4411"`}, {"country", `"de"`},
+		{"purchase", `{"sku": "gems_500", "price": 4.99, "currency": "EUR"}`},
+		{"enrichment", `{"platform_norm":"ios","country_norm":"DE","revenue_usd_micros":5389200,"first_seen":"2026-11-20T10:00:00Z","days_since_install":5,"lifetime_spend_usd_micros":5389200,"payer":true,"session_count":2,"new_player":false}`},
+	}
+	var sb strings.Builder
+	sb.WriteByte('{')
+	seen := map[string]bool{}
+	add := func(k, v string) {
+		if v == "" {
+			return
+		}
+		if sb.Len() > 1 {
+			sb.WriteByte(',')
+		}
+		sb.WriteString(`"` + k + `":` + v)
+	}
+	for _, kv := range base {
+		v, ok := members[kv[0]]
+		if !ok {
+			v = kv[1]
+		}
+		seen[kv[0]] = true
+		add(kv[0], v)
+	}
+	for k, v := range members {
+		if !seen[k] {
+			add(k, v)
+		}
+	}
+	sb.WriteByte('}')
+	return sb.String()
 }
 
 // Run runs the suite; open returns a new, empty, unmigrated sink that also
