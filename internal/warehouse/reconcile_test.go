@@ -32,7 +32,7 @@ func testReconcile(t *testing.T, w warehouse.Warehouse) {
 	ev("b", "purchase", "android", m0.Add(3*time.Second), 990_000, true)
 	ev("b", "refund", "android", m0.Add(70*time.Second), -990_000, false) // next minute
 	ev("c", "ad_impression", "ios", m0.Add(80*time.Second), 10_000, false)
-	ev("z", "login", "ios", m0.Add(-2*time.Hour), 0, false) // outside the range
+	ev("z", "login", "ios", m0.Add(-2*time.Hour), 0, false)  // outside the range
 	ev("y", "login", "ios", m0.Add(5*time.Minute), 0, false) // a minute the watermark has not closed
 	b.Offsets = []warehouse.Offset{{Topic: "enriched", Next: int64(len(b.Events))}}
 	kpi := func(w warehouse.Window, start time.Time, platform string, f func(*warehouse.KPIRow)) {
