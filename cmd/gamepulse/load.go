@@ -19,7 +19,10 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-const defaultWarehouse = "duckdb:data/warehouse.duckdb"
+const (
+	defaultWarehouse = "duckdb:data/warehouse.duckdb"
+	warehouseHelp    = "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN (see gamepulse help load)"
+)
 
 func loadCommand() command {
 	c := command{
@@ -85,12 +88,13 @@ type loadFlags struct {
 
 func addLoadFlags(fs *flag.FlagSet) *loadFlags {
 	f := &loadFlags{}
-	fs.StringVar(&f.warehouse, "warehouse", defaultWarehouse, "warehouse URL: duckdb:///abs/path.duckdb or duckdb:rel/path.duckdb")
+	fs.StringVar(&f.warehouse, "warehouse", defaultWarehouse, warehouseHelp)
 	fs.StringVar(&f.cfg.Group, "load-group", loader.DefaultGroup, "the loader's consumer group")
 	fs.IntVar(&f.cfg.BatchRows, "batch-rows", 50000, "apply a batch when it holds this many rows")
 	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", 32<<20, "or this many bytes of record values")
 	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", time.Second, "or when its first record is this old (freshness against warehouse statements)")
 	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", 45*time.Second, "the loader group's session timeout: how long a dead loader keeps its partitions")
+	fs.DurationVar(&f.cfg.AutoSuspend, "warehouse-auto-suspend", time.Minute, "the Snowflake warehouse's AUTO_SUSPEND, for the estimate of its running time (gamepulse_loader_warehouse_active_seconds_total)")
 	return f
 }
 

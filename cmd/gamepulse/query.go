@@ -29,7 +29,7 @@ Examples:
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlagSet(env, c)
-		wh := fs.String("warehouse", defaultWarehouse, "warehouse URL: duckdb:///abs/path.duckdb or duckdb:rel/path.duckdb")
+		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
 		format := fs.String("format", "table", "output format: table, csv or json")
 		if err := resolve(fs, env, args); err != nil {
 			return err

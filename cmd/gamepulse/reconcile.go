@@ -46,7 +46,7 @@ Examples:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlagSet(env, c)
 		lf := addLogFlags(fs)
-		wh := fs.String("warehouse", defaultWarehouse, "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN")
+		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
 		from := fs.String("from", "", "start of the range, RFC 3339; empty: --lookback before --to")
 		to := fs.String("to", "", "end of the range (exclusive), RFC 3339; empty: --settle before now")
 		lookback := fs.Duration("lookback", 2*time.Hour, "the range's length when --from is empty")

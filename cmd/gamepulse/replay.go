@@ -43,7 +43,7 @@ Examples:
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
 		tf := addTopicFlags(fs)
 		addOutputTopicFlags(fs, tf)
-		wh := fs.String("warehouse", defaultWarehouse, "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN")
+		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
 		topic := fs.String("topic", "", "the topic to replay: the enriched events, sessions, KPI, alerts or dead-letter topic")
 		parts := fs.String("replay-partitions", "", "comma-separated partitions of --topic to replay; empty: all")
 		from := fs.String("from", "", `first offset, RFC 3339 time or "start"`)

@@ -39,6 +39,10 @@ type Config struct {
 	// SessionTimeout is the consumer group's session timeout (0: franz-go's
 	// 45 s): how long a dead loader keeps its partitions.
 	SessionTimeout time.Duration
+	// AutoSuspend is the warehouse's auto-suspend delay (Snowflake's
+	// AUTO_SUSPEND, default 60 s) for the estimate of its running time,
+	// gamepulse_loader_warehouse_active_seconds_total.
+	AutoSuspend time.Duration
 }
 
 // EnsureDefaults fills zero fields.
@@ -54,6 +58,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.BatchInterval == 0 {
 		c.BatchInterval = time.Second
+	}
+	if c.AutoSuspend == 0 {
+		c.AutoSuspend = time.Minute
 	}
 }
 
@@ -82,6 +89,7 @@ func New(cfg Config, base []kgo.Opt, sink warehouse.Sink, m *Metrics, log *slog.
 	if m == nil {
 		m = NewMetrics(nil)
 	}
+	m.watch(sink, cfg.AutoSuspend)
 	return &Loader{cfg: cfg, base: base, sink: sink, log: log, m: m}
 }
 
@@ -194,7 +202,7 @@ func (l *Loader) apply(ctx context.Context, b *batch) error {
 		start := time.Now()
 		err := l.sink.Apply(ctx, wb)
 		if err == nil {
-			l.m.observe(&wb, time.Since(start), b.accepted)
+			l.m.observe(&wb, start, time.Since(start), b.accepted)
 			return nil
 		}
 		l.m.failures.Inc()

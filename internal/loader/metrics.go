@@ -22,6 +22,9 @@ type Metrics struct {
 	latency   prometheus.Histogram
 	freshness prometheus.Histogram
 
+	reg    prometheus.Registerer
+	active *activeTime
+
 	mu    sync.Mutex
 	stats Stats
 }
@@ -43,10 +46,41 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 	if reg != nil {
 		reg.MustRegister(m.rows, m.batches, m.failures, m.rejected, m.latency, m.freshness)
 	}
+	m.reg = reg
 	return m
 }
 
-func (m *Metrics) observe(b *warehouse.Batch, took time.Duration, accepted []time.Time) {
+// watch registers the cost metrics of a loader: the sink's usage when it
+// counts one (Snowflake) and the estimated warehouse running time.
+func (m *Metrics) watch(sink warehouse.Sink, autoSuspend time.Duration) {
+	m.active = newActiveTime(autoSuspend, time.Minute)
+	if m.reg == nil {
+		return
+	}
+	m.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gamepulse_loader_warehouse_active_seconds_total",
+		Help: "Estimated time the warehouse runs for the loader: each apply keeps it on until --warehouse-auto-suspend after it, at least 60 s per resume (what Snowflake bills)."},
+		func() float64 { return m.active.total(time.Now()).Seconds() }))
+	u, ok := sink.(interface{ Usage() warehouse.Usage })
+	if !ok {
+		return
+	}
+	m.reg.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gamepulse_loader_warehouse_statements_total",
+			Help: "SQL statements sent to the warehouse (reads, BEGIN and COMMIT included)."},
+			func() float64 { return float64(u.Usage().Statements) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gamepulse_loader_warehouse_transactions_total",
+			Help: "Warehouse transactions committed."},
+			func() float64 { return float64(u.Usage().Transactions) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "gamepulse_loader_warehouse_sent_bytes_total",
+			Help: "Bytes of SQL text and bound values sent to the warehouse."},
+			func() float64 { return float64(u.Usage().SentBytes) }),
+	)
+}
+
+func (m *Metrics) observe(b *warehouse.Batch, start time.Time, took time.Duration, accepted []time.Time) {
+	if m.active != nil {
+		m.active.observe(start, start.Add(took))
+	}
 	m.rows.WithLabelValues("events").Add(float64(len(b.Events)))
 	m.rows.WithLabelValues("sessions").Add(float64(len(b.Sessions)))
 	m.rows.WithLabelValues("kpi").Add(float64(len(b.KPIs)))

@@ -174,17 +174,19 @@ func (s *Snowflake) Replay(ctx context.Context, ranges []Range, b Batch) error {
 	if err != nil {
 		return fmt.Errorf("warehouse: replay: %w", err)
 	}
-	if err := s.replay(ctx, tx, ranges, &b); err != nil {
+	if err := s.replay(ctx, countingTx{tx, &s.u}, ranges, &b); err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("warehouse: replay: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("warehouse: replay: commit: %w", err)
 	}
+	s.u.transactions.Add(1)
+	s.u.statements.Add(2) // BEGIN and COMMIT
 	return nil
 }
 
-func (s *Snowflake) replay(ctx context.Context, tx *sql.Tx, ranges []Range, b *Batch) error {
+func (s *Snowflake) replay(ctx context.Context, tx sqlTx, ranges []Range, b *Batch) error {
 	if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
 		return err
 	}

@@ -29,6 +29,7 @@ import (
 // reads the offsets only after the first one committed.
 type Snowflake struct {
 	db *sql.DB
+	u  usage
 }
 
 var _ Warehouse = (*Snowflake)(nil)
@@ -140,17 +141,19 @@ func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
 	if err != nil {
 		return fmt.Errorf("warehouse: apply: %w", err)
 	}
-	if err := s.apply(ctx, tx, &b); err != nil {
+	if err := s.apply(ctx, countingTx{tx, &s.u}, &b); err != nil {
 		_ = tx.Rollback()
 		return fmt.Errorf("warehouse: apply: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("warehouse: apply: commit: %w", err)
 	}
+	s.u.transactions.Add(1)
+	s.u.statements.Add(2) // BEGIN and COMMIT
 	return nil
 }
 
-func (s *Snowflake) apply(ctx context.Context, tx *sql.Tx, b *Batch) error {
+func (s *Snowflake) apply(ctx context.Context, tx sqlTx, b *Batch) error {
 	if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
 		return err
 	}
@@ -179,7 +182,7 @@ func (s *Snowflake) apply(ctx context.Context, tx *sql.Tx, b *Batch) error {
 
 // lockOffsets takes the offsets table's DML lock before the transaction
 // reads it (see Snowflake).
-func lockOffsets(ctx context.Context, tx *sql.Tx, offsets []Offset) error {
+func lockOffsets(ctx context.Context, tx sqlTx, offsets []Offset) error {
 	topics := batchTopics(offsets)
 	lock := `UPDATE offsets SET next_offset = next_offset WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
 	if _, err := tx.ExecContext(ctx, lock, anys(topics)...); err != nil {
@@ -299,7 +302,7 @@ func sfChunks[T any](t *sfTable, rows []T, values func(*T) []any) ([]string, err
 }
 
 // sfInsert appends rows to t.
-func sfInsert[T any](ctx context.Context, tx *sql.Tx, t *sfTable, rows []T, values func(*T) []any) error {
+func sfInsert[T any](ctx context.Context, tx sqlTx, t *sfTable, rows []T, values func(*T) []any) error {
 	chunks, err := sfChunks(t, rows, values)
 	if err != nil {
 		return err
@@ -323,7 +326,7 @@ func sfInsert[T any](ctx context.Context, tx *sql.Tx, t *sfTable, rows []T, valu
 // already wrote elsewhere ("a single transaction can only write to a single
 // attached database"). On Snowflake both forms are transactional and give
 // the same result; MERGE would be one statement and one scan instead of two.
-func sfMerge[T any](ctx context.Context, tx *sql.Tx, t *sfTable, key []string, cond string, rows []T, values func(*T) []any) error {
+func sfMerge[T any](ctx context.Context, tx sqlTx, t *sfTable, key []string, cond string, rows []T, values func(*T) []any) error {
 	var on []string
 	for _, c := range key {
 		on = append(on, "t."+c+" = s."+c)
@@ -391,7 +394,7 @@ func nullTimeArg(t time.Time) any {
 	return t
 }
 
-func sfAppendRows(ctx context.Context, tx *sql.Tx, b *Batch) error {
+func sfAppendRows(ctx context.Context, tx sqlTx, b *Batch) error {
 	err := sfInsert(ctx, tx, sfSessions, b.Sessions, func(r *SessionRow) []any {
 		return []any{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
 			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
@@ -430,7 +433,7 @@ func sfAppendRows(ctx context.Context, tx *sql.Tx, b *Batch) error {
 	return err
 }
 
-func sfUpsertKPIs(ctx context.Context, tx *sql.Tx, rows []KPIRow) error {
+func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []KPIRow) error {
 	for _, w := range []Window{Minute, Hour} {
 		var part []KPIRow
 		for _, r := range rows {
@@ -456,7 +459,7 @@ func sfUpsertKPIs(ctx context.Context, tx *sql.Tx, rows []KPIRow) error {
 	return nil
 }
 
-func sfUpsertCompleteness(ctx context.Context, tx *sql.Tx, rows []CompletenessRow) error {
+func sfUpsertCompleteness(ctx context.Context, tx sqlTx, rows []CompletenessRow) error {
 	return sfMerge(ctx, tx, sfCompleteness, []string{"window_start", "game_id", "platform", "app_build"}, "",
 		rows, func(r *CompletenessRow) []any {
 			return []any{r.Start, r.Game, r.Platform, r.AppBuild, r.Gaps, r.Duplicates, r.OutOfOrder,
@@ -466,7 +469,7 @@ func sfUpsertCompleteness(ctx context.Context, tx *sql.Tx, rows []CompletenessRo
 
 // sfUpsertOffsets writes the batch's new next offsets; never backwards,
 // even if a concurrent writer got past the lock.
-func sfUpsertOffsets(ctx context.Context, tx *sql.Tx, offsets []Offset) error {
+func sfUpsertOffsets(ctx context.Context, tx sqlTx, offsets []Offset) error {
 	now := time.Now().UTC()
 	return sfMerge(ctx, tx, sfOffsets, []string{"topic", "partition"}, "s.next_offset > t.next_offset",
 		offsets, func(o *Offset) []any { return []any{o.Topic, o.Partition, o.Next, now} })

@@ -103,3 +103,29 @@ func BenchmarkSnowflakeApplyEvents(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// TestSnowflakeUsage: the sink counts the statements, transactions and
+// bytes it sends, the drivers of Snowflake's cloud-services cost.
+func TestSnowflakeUsage(t *testing.T) {
+	s := openFakesnow(t)
+	if err := s.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	before := s.Usage()
+	b := warehousetest.Events(0, 0, 1000)
+	if err := s.Apply(t.Context(), b); err != nil {
+		t.Fatal(err)
+	}
+	u := s.Usage()
+	// BEGIN, the offsets lock, the offsets read, one events INSERT, the
+	// offsets DELETE and INSERT, COMMIT.
+	if st := u.Statements - before.Statements; st != 7 {
+		t.Errorf("%d statements for one batch of events, want 7", st)
+	}
+	if u.Transactions-before.Transactions != 1 {
+		t.Errorf("transactions %d → %d, want one more", before.Transactions, u.Transactions)
+	}
+	if sent := u.SentBytes - before.SentBytes; sent < 1000*200 {
+		t.Errorf("%d bytes sent for 1,000 events, want at least 200 per event", sent)
+	}
+}
