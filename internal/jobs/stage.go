@@ -484,3 +484,14 @@ func (s *Stage) Restore(store string, key, value []byte) error {
 	}
 	return nil
 }
+
+// StateSizes returns the number of entries in each store: event ids
+// remembered (dedup), players, sessions tracked by the ledger, fraud
+// windows, and the clock.
+func (s *Stage) StateSizes() map[string]int {
+	ledger := 0
+	for _, p := range s.players.m {
+		ledger += len(p.ledger)
+	}
+	return map[string]int{StoreClock: 1, StoreDedup: s.dedup.m.n, StorePlayers: len(s.players.m), StoreLedger: ledger, StoreFraud: len(s.fraud.m)}
+}

@@ -391,3 +391,9 @@ func (m *Merger) Restore(windows map[Key]WindowState, marks []Mark, watermark ti
 	}
 	m.wm = watermark.UTC()
 }
+
+// Rows returns the number of minute and hour rows the Merger holds.
+func (m *Merger) Rows() int { return len(m.windows) }
+
+// Sources returns the number of source partitions the Merger has a mark from.
+func (m *Merger) Sources() int { return len(m.marks) }

@@ -17,6 +17,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
@@ -43,6 +44,9 @@ type Config struct {
 	// AUTO_SUSPEND, default 60 s) for the estimate of its running time,
 	// gamepulse_loader_warehouse_active_seconds_total.
 	AutoSuspend time.Duration
+	// LagInterval is how often the group's consumer lag is measured
+	// (default kafka.LagEvery).
+	LagInterval time.Duration
 }
 
 // EnsureDefaults fills zero fields.
@@ -61,6 +65,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.AutoSuspend == 0 {
 		c.AutoSuspend = time.Minute
+	}
+	if c.LagInterval == 0 {
+		c.LagInterval = kafka.LagEvery
 	}
 }
 
@@ -120,6 +127,13 @@ func (l *Loader) Run(ctx context.Context) error {
 		return fmt.Errorf("loader: %w", err)
 	}
 	defer cl.Close()
+	lctx, stopLag := context.WithCancel(ctx)
+	lagDone := make(chan struct{})
+	go func() {
+		defer close(lagDone)
+		kafka.WatchLag(lctx, kadm.NewClient(cl), []string{l.cfg.Group}, l.m.lag, false, l.cfg.LagInterval, l.log)
+	}()
+	defer func() { stopLag(); <-lagDone }()
 	var (
 		b       batch
 		started time.Time

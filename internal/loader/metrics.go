@@ -21,6 +21,7 @@ type Metrics struct {
 	rejected  *prometheus.CounterVec // by topic
 	latency   prometheus.Histogram
 	freshness prometheus.Histogram
+	lag       *prometheus.GaugeVec // by topic, partition
 
 	reg    prometheus.Registerer
 	active *activeTime
@@ -43,8 +44,11 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		freshness: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gamepulse_loader_freshness_seconds",
 			Help: "From the gateway accepting an event (received_at) to its row committed in the warehouse.", Buckets: freshnessBuckets}),
 	}
+	m.lag = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gamepulse_loader_consumer_lag_records",
+		Help: "Records between the loader group's committed offsets and the partitions' end offsets (measured every 10 s; the loader commits after each applied batch)."},
+		[]string{"topic", "partition"})
 	if reg != nil {
-		reg.MustRegister(m.rows, m.batches, m.failures, m.rejected, m.latency, m.freshness)
+		reg.MustRegister(m.rows, m.batches, m.failures, m.rejected, m.latency, m.freshness, m.lag)
 	}
 	m.reg = reg
 	return m

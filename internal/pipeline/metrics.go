@@ -54,6 +54,10 @@ type Metrics struct {
 	corrupt         prometheus.Counter
 	watermark       prometheus.Gauge
 	completenessG   *prometheus.GaugeVec // by game, platform, kind
+	resultLatency   prometheus.Histogram
+	lag             *prometheus.GaugeVec // by group, topic, partition
+	state           *stateSizes
+	business        *business
 }
 
 // NewMetrics registers the job metrics with reg (nil: unregistered).
@@ -82,11 +86,20 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		completenessG: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gamepulse_processor_completeness_seqs",
 			Help: "Completeness ledger since this instance started: sequence numbers lost (gaps), repeated (duplicates) and out of order, by game and platform."},
 			[]string{"game", "platform", "kind"}),
+		resultLatency: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "gamepulse_processor_window_result_latency_seconds",
+			Help:    "From stage 1 writing the watermark mark that closes a window to stage 2 emitting its final row (wall clock).",
+			Buckets: prometheus.ExponentialBuckets(0.005, 2, 14)}),
+		lag: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "gamepulse_processor_consumer_lag_records",
+			Help: "Records between the processor groups' committed offsets and the partitions' end offsets (measured every 10 s with the admin API; every instance reports the whole group)."},
+			[]string{"group", "topic", "partition"}),
+		state:    newStateSizes(),
+		business: newBusiness(),
 	}
 	m.stats.watermark = map[int32]time.Time{}
 	if reg != nil {
 		reg.MustRegister(m.accepted, m.deadLetters, m.duplicates, m.late, m.sessions, m.alerts, m.partials, m.results,
-			m.corrections, m.droppedPartials, m.corrupt, m.watermark, m.completenessG)
+			m.corrections, m.droppedPartials, m.corrupt, m.watermark, m.completenessG, m.resultLatency, m.lag, m.state)
+		reg.MustRegister(m.business.collectors()...)
 	}
 	return m
 }

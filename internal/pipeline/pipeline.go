@@ -39,6 +39,9 @@ type Config struct {
 	MaxPollRecords int
 	TxnTimeout     time.Duration
 	SessionTimeout time.Duration // consumer-group session timeout (0: franz-go's default, 45 s)
+	// LagInterval is how often the groups' consumer lag is measured
+	// (default kafka.LagEvery).
+	LagInterval time.Duration
 
 	Jobs      jobs.Config
 	Watermark stream.WatermarkConfig
@@ -52,6 +55,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.Delivery == "" {
 		c.Delivery = processor.ExactlyOnce
+	}
+	if c.LagInterval == 0 {
+		c.LagInterval = kafka.LagEvery
 	}
 	c.Jobs.EnsureDefaults()
 	c.Watermark.EnsureDefaults()
@@ -247,8 +253,18 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	}
 	p.log.Info("processor starting", "instance", p.cfg.InstanceID, "delivery", p.cfg.Delivery,
 		"raw_partitions", raw, "partials_partitions", partials)
+	lagClient, err := kgo.NewClient(p.base...)
+	if err != nil {
+		return fmt.Errorf("pipeline: %w", err)
+	}
+	defer lagClient.Close()
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error { return s1.Run(gctx) })
 	g.Go(func() error { return s2.Run(gctx) })
+	g.Go(func() error {
+		kafka.WatchLag(gctx, kadm.NewClient(lagClient), []string{p.cfg.AppID + "." + stage1Name, p.cfg.AppID + "." + stage2Name},
+			p.metrics.lag, true, p.cfg.LagInterval, p.log)
+		return nil
+	})
 	return g.Wait()
 }

@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
@@ -35,8 +37,9 @@ func runOracleTest(t *testing.T, restartEvery time.Duration) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := pipeline.Config{InstanceID: "t1", Topics: topics, MaxPollRecords: 2000, Jobs: jobs.Config{Rates: rates}}
-	p, err := pipeline.New(cfg, opts, nil, nil, nil)
+	cfg := pipeline.Config{InstanceID: "t1", Topics: topics, MaxPollRecords: 2000, Jobs: jobs.Config{Rates: rates}, LagInterval: 200 * time.Millisecond}
+	reg := prometheus.NewRegistry()
+	p, err := pipeline.New(cfg, opts, pipeline.NewMetrics(reg), nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +74,10 @@ func runOracleTest(t *testing.T, restartEvery time.Duration) {
 		}
 		select {
 		case err := <-caught:
+			if err == nil && restarts == 0 {
+				time.Sleep(300 * time.Millisecond) // a lag measurement after catching up
+				checkLiveMetrics(t, reg)
+			}
 			stop()
 			if err != nil {
 				t.Fatal(err)
@@ -105,5 +112,63 @@ func runOracleTest(t *testing.T, restartEvery time.Duration) {
 		out.Raw, out.Enriched, out.DeadLetters, len(out.Sessions), len(out.KPI), out.Late, out.Watermark)
 	if err := pipelinetest.Compare(out, rep); err != nil {
 		t.Fatalf("pipeline differs from the oracle:\n%v", err)
+	}
+}
+
+// checkLiveMetrics checks the metrics a running processor exports for the
+// dashboards and the live page: state sizes per store, consumer lag per
+// partition of both groups, window result latency and the business gauges.
+func checkLiveMetrics(t *testing.T, reg *prometheus.Registry) {
+	t.Helper()
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := map[string]*dto.MetricFamily{}
+	for _, mf := range mfs {
+		byName[mf.GetName()] = mf
+	}
+	labels := func(name, label string) map[string]bool {
+		out := map[string]bool{}
+		if mf := byName[name]; mf != nil {
+			for _, m := range mf.GetMetric() {
+				for _, l := range m.GetLabel() {
+					if l.GetName() == label {
+						out[l.GetValue()] = true
+					}
+				}
+			}
+		}
+		return out
+	}
+	stores := labels("gamepulse_processor_state_entries", "store")
+	for _, s := range []string{"dedup", "players", "ledger", "fraud", "clock", "windows", "marks", "completeness"} {
+		if !stores[s] {
+			t.Errorf("gamepulse_processor_state_entries has no store %q (has %v)", s, stores)
+		}
+	}
+	if g := labels("gamepulse_processor_consumer_lag_records", "group"); !g[pipeline.DefaultAppID+".stage1"] || !g[pipeline.DefaultAppID+".stage2"] {
+		t.Errorf("consumer lag groups %v", g)
+	}
+	if mf := byName["gamepulse_processor_window_result_latency_seconds"]; mf == nil || mf.GetMetric()[0].GetHistogram().GetSampleCount() == 0 {
+		t.Error("no window result latency observed")
+	}
+	games := labels("gamepulse_business_active_players", "game")
+	if len(games) == 0 {
+		t.Error("no business gauges")
+	}
+	for g := range games {
+		var active float64
+		for _, m := range byName["gamepulse_business_active_players"].GetMetric() {
+			if m.GetLabel()[0].GetValue() == g {
+				active = m.GetGauge().GetValue()
+			}
+		}
+		if active <= 0 {
+			t.Errorf("game %s: %v active players", g, active)
+		}
+	}
+	if levels := labels("gamepulse_business_level_fails_per_minute", "level"); len(levels) == 0 || len(levels) > 10*len(games) {
+		t.Errorf("level gauges for %d levels", len(levels))
 	}
 }

@@ -66,6 +66,8 @@ type stage1 struct {
 	started bool // the partition's restored clock has been observed
 	active  bool // records since the last flush
 
+	sizedAt time.Time // the last state size report
+
 	res      jobs.Result
 	pending  map[kpi.Key]*kpi.Aggregate // this transaction's partials
 	ledger   []jobs.LedgerCount
@@ -87,12 +89,15 @@ func (p *Pipeline) newStage1(part int32) processor.Task {
 	return &stage1{p: p, part: part, stage: st, wm: p.wm, pending: map[kpi.Key]*kpi.Aggregate{}}
 }
 
-// Close stops tracking the partition's watermark.
+// Close stops tracking the partition's watermark and state size.
 func (t *stage1) Close() {
 	t.wm.mu.Lock()
 	t.wm.w.Revoke(t.part)
 	t.wm.mu.Unlock()
+	t.p.metrics.state.remove(t.taskName())
 }
+
+func (t *stage1) taskName() string { return stage1Name + "/" + strconv.Itoa(int(t.part)) }
 
 // Restore applies one changelog record of a stage-1 store.
 func (t *stage1) Restore(store string, key, value []byte) error {
@@ -203,6 +208,10 @@ func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
 // and emits this transaction's partials, ledger deltas, the watermark mark
 // and the changelog.
 func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
+	if now.Sub(t.sizedAt) >= stateEvery {
+		t.sizedAt = now
+		t.p.metrics.state.set(t.taskName(), t.stage.StateSizes())
+	}
 	pw := t.advance(now)
 	if pw.Idle && !pw.Effective.IsZero() {
 		// Only an idle partition is advanced past its own watermark (see

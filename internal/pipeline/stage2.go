@@ -42,7 +42,13 @@ type stage2 struct {
 	compExpired int64 // the watermark minute up to which completeness rows were expired
 	touched     map[kpi.Key]bool
 	marksDirty  bool
+	sizedAt     time.Time // the last state size report
 }
+
+// Close stops reporting the partition's state size.
+func (t *stage2) Close() { t.p.metrics.state.remove(t.taskName()) }
+
+func (t *stage2) taskName() string { return stage2Name + "/" + strconv.Itoa(int(t.part)) }
 
 func (p *Pipeline) newStage2(part int32) processor.Task {
 	return &stage2{p: p, part: part, rWindows: map[kpi.Key]kpi.WindowState{},
@@ -142,10 +148,10 @@ func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
 		if err != nil {
 			return err
 		}
-		return t.handle(o, out)
+		return t.handle(o, out, time.Time{})
 	case d.mark != nil:
 		t.marksDirty = true
-		return t.handle(t.merger.Mark(kpi.Mark{Source: d.mark.Source, Watermark: d.mark.Watermark, Idle: d.mark.Idle}), out)
+		return t.handle(t.merger.Mark(kpi.Mark{Source: d.mark.Source, Watermark: d.mark.Watermark, Idle: d.mark.Idle}), out, rec.Timestamp)
 	default:
 		l := d.ledger
 		k := l.Row.String()
@@ -161,11 +167,19 @@ func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
 	return nil
 }
 
-func (t *stage2) handle(o kpi.Output, out *processor.Outputs) error {
+// handle emits what the merger returned. closedAt is when stage 1 wrote
+// the mark that made the merger emit (zero for a partial): the start of
+// the rows' result latency.
+func (t *stage2) handle(o kpi.Output, out *processor.Outputs, closedAt time.Time) error {
 	m := t.p.metrics
 	topics := &t.p.cfg.Topics
+	now := time.Now()
 	for i := range o.Results {
 		r := &o.Results[i]
+		if r.Version == 1 && !closedAt.IsZero() {
+			m.resultLatency.Observe(max(0, now.Sub(closedAt)).Seconds())
+		}
+		m.business.observe(r)
 		v, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -222,6 +236,10 @@ type completenessResult struct {
 func (t *stage2) Flush(now time.Time, out *processor.Outputs) error {
 	if err := t.ensureMerger(); err != nil {
 		return err
+	}
+	if now.Sub(t.sizedAt) >= stateEvery {
+		t.sizedAt = now
+		t.p.metrics.state.set(t.taskName(), map[string]int{storeWindows: t.merger.Rows(), storeMarks: t.merger.Sources(), storeCompleteness: len(t.comp)})
 	}
 	windows, marks, comps := t.p.storeName(stage2Name, storeWindows), t.p.storeName(stage2Name, storeMarks), t.p.storeName(stage2Name, storeCompleteness)
 	if len(t.touched) > 0 {
