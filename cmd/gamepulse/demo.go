@@ -56,6 +56,7 @@ Example:
 		fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
 		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
 		fs.Lookup("warehouse").DefValue, lc.warehouse = "duckdb:data/demo/warehouse.duckdb", "duckdb:data/demo/warehouse.duckdb"
+		reconcileEvery := fs.Duration("reconcile-every", time.Minute, "reconcile the KPI tables with the events table this often (see gamepulse reconcile); 0: never")
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
 		fs.Lookup("rate").DefValue, sf.rate = "500", 500
@@ -109,9 +110,18 @@ Example:
 		if err != nil {
 			return err
 		}
-		ld, err := startLoader(runCtx, g, lc, kc, topics, reg, log)
+		ld, wh, err := startLoader(runCtx, g, lc, kc, topics, reg, log)
 		if err != nil {
 			return err
+		}
+		if *reconcileEvery > 0 {
+			m := newReconcileMetrics(reg)
+			g.Go(func() error {
+				reconcileLoop(runCtx, wh, *reconcileEvery, func(now time.Time) (time.Time, time.Time, error) {
+					return now.Add(-30*time.Second - 2*time.Hour), now.Add(-30 * time.Second), nil // the demo closes minutes 10 s late
+				}, m, 10, log.With("component", "reconcile"))
+				return nil
+			})
 		}
 		url := "http://" + gw.Addr
 		fmt.Fprintf(env.Stderr, "gamepulse demo\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",

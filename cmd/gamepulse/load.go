@@ -73,7 +73,7 @@ Example:
 		if err := serveAdmin(gctx, g, *metricsListen, false, reg, log); err != nil {
 			return err
 		}
-		if _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log); err != nil {
+		if _, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log); err != nil {
 			return err
 		}
 		return g.Wait()
@@ -136,18 +136,19 @@ func openWarehouse(ctx context.Context, raw string) (warehouse.Warehouse, error)
 	return wh, nil
 }
 
-// startLoader opens the warehouse and runs the loader in g.
+// startLoader opens the warehouse and runs the loader in g; the warehouse
+// closes when the loader stops.
 func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.Config, topics kafka.Topics,
-	reg prometheus.Registerer, log *slog.Logger) (*loader.Loader, error) {
+	reg prometheus.Registerer, log *slog.Logger) (*loader.Loader, warehouse.Warehouse, error) {
 	log = log.With("component", "loader")
 	sink, err := openWarehouse(ctx, f.warehouse)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	base, err := kc.Opts(log)
 	if err != nil {
 		sink.Close()
-		return nil, err
+		return nil, nil, err
 	}
 	cfg := f.cfg
 	cfg.Topics = topics
@@ -158,5 +159,5 @@ func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.
 		log.Info("loader stopped")
 		return err
 	})
-	return l, nil
+	return l, sink, nil
 }

@@ -88,15 +88,12 @@ Examples:
 			return err
 		}
 		defer w.Close()
-		run := func() (*warehouse.ReconcileReport, error) {
+		if *every <= 0 {
 			f, t, err := rangeAt(time.Now())
 			if err != nil {
-				return nil, err
+				return err
 			}
-			return warehouse.Reconcile(ctx, w, f, t)
-		}
-		if *every <= 0 {
-			rep, err := run()
+			rep, err := warehouse.Reconcile(ctx, w, f, t)
 			if err != nil {
 				return err
 			}
@@ -115,26 +112,38 @@ Examples:
 			return err
 		}
 		g.Go(func() error {
-			for {
-				start := time.Now()
-				rep, err := run()
-				m.observe(rep, err, start)
-				switch {
-				case err != nil && gctx.Err() == nil:
-					log.Error("reconcile failed", "err", err)
-				case err == nil:
-					logReconcile(log, rep, *maxPrint, time.Since(start))
-				}
-				select {
-				case <-gctx.Done():
-					return nil
-				case <-time.After(*every):
-				}
-			}
+			reconcileLoop(gctx, w, *every, rangeAt, m, *maxPrint, log)
+			return nil
 		})
 		return g.Wait()
 	}
 	return c
+}
+
+// reconcileLoop reconciles the range rangeAt gives every period until ctx
+// ends, logging differences and exporting the result.
+func reconcileLoop(ctx context.Context, w warehouse.Warehouse, every time.Duration, rangeAt func(time.Time) (time.Time, time.Time, error),
+	m *reconcileMetrics, maxPrint int, log *slog.Logger) {
+	for {
+		start := time.Now()
+		from, to, err := rangeAt(start)
+		var rep *warehouse.ReconcileReport
+		if err == nil {
+			rep, err = warehouse.Reconcile(ctx, w, from, to)
+		}
+		m.observe(rep, err, start)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Error("reconcile failed", "err", err)
+		case err == nil:
+			logReconcile(log, rep, maxPrint, time.Since(start))
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(every):
+		}
+	}
 }
 
 func printReconcile(w io.Writer, rep *warehouse.ReconcileReport, format string, maxPrint int) error {
