@@ -1,6 +1,11 @@
 package gateway
 
-import "github.com/prometheus/client_golang/prometheus"
+import (
+	"net/http"
+	"strconv"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
 
 type metrics struct {
 	requests       *prometheus.CounterVec   // by HTTP status code
@@ -52,6 +57,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	if reg != nil {
 		reg.MustRegister(m.requests, m.accepted, m.rejected, m.bytes, m.requestLatency, m.produceLatency,
 			m.inFlight, m.pending, m.rateLimited, m.kafkaUp)
+	}
+	// The codes the gateway answers start at 0, so that ratios over them
+	// (the ingest error SLO) have data before the first error.
+	for _, code := range []int{http.StatusOK, http.StatusBadRequest, http.StatusUnauthorized, http.StatusRequestEntityTooLarge,
+		http.StatusUnsupportedMediaType, http.StatusTooManyRequests, http.StatusInternalServerError, http.StatusServiceUnavailable} {
+		m.requests.WithLabelValues(strconv.Itoa(code))
 	}
 	return m
 }

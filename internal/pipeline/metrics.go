@@ -6,6 +6,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/jobs"
 )
 
 // Stats are live totals for status lines. They count work done, including
@@ -96,6 +99,12 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		business: newBusiness(),
 	}
 	m.stats.watermark = map[int32]time.Time{}
+	// The codes stage 1 dead-letters start at 0, so that the dead-letter
+	// ratio has data before the first one.
+	for _, code := range []string{event.CodeMalformed, event.CodeMissingField, event.CodeUnknownType, event.CodePayloadMismatch,
+		event.CodeInvalidValue, event.CodeUnsupportedVersion, event.CodeClockSkew, jobs.CodeUnknownCurrency} {
+		m.deadLetters.WithLabelValues(code)
+	}
 	if reg != nil {
 		reg.MustRegister(m.accepted, m.deadLetters, m.duplicates, m.late, m.sessions, m.alerts, m.partials, m.results,
 			m.corrections, m.droppedPartials, m.corrupt, m.watermark, m.completenessG, m.resultLatency, m.lag, m.state)
