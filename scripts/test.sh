@@ -7,8 +7,10 @@
 #      integration tests against it, then Kafka stopped.
 #   5. the Snowflake emulator (fakesnow[server], pip-installed into a cached
 #      venv under .cache/fakesnow) and the Snowflake sink's shared suite on it.
-#   6. Prometheus: promtool checks and unit tests of the alerting rules
-#      (Debian's prometheus package, unpacked into .cache/prometheus).
+#   6. Prometheus: promtool checks and unit tests of the alerting rules and
+#      the dashboards' queries (Debian's prometheus package, unpacked into
+#      .cache/prometheus); then a real Prometheus scraping a running demo.
+#   7. the live page in headless Chromium (Debian's chromium package).
 # It installs what it needs itself and caches downloads under .cache/.
 #
 # Environment: FUZZTIME (default 10s per target), SKIP_FUZZ=1, GOFLAGS as usual.
@@ -86,5 +88,16 @@ GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_FAKESNOW=$FAKESNOW GAMEPU
 
 step "Prometheus rules: promtool check config, check rules, test rules (Debian's package, cached)"
 scripts/check-prometheus-rules.sh 2>&1 | tee artifacts/prometheus-rules.log
+PROMTOOL="$(scripts/prometheus.sh install)/promtool" \
+  go test -count=1 -v -run TestPromtoolChecksQueries ./internal/dashboards/ 2>&1 | tee -a artifacts/prometheus-rules.log
+
+step "real Prometheus scraping a running demo: every series of the rules and dashboards exists and moves"
+GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/observability \
+  go test -tags integration -count=1 -timeout 10m -v ./internal/integration/observability/ 2>&1 | tee artifacts/observability.log
+
+step "the live page in headless Chromium (Debian's chromium, installed when missing)"
+go vet -tags browser ./internal/livepage/
+GAMEPULSE_CHROMIUM=$(scripts/chromium.sh install) GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts \
+  go test -tags browser -count=1 -v -run TestBrowser ./internal/livepage/ 2>&1 | tee artifacts/browser.log
 
 step "all tests passed"

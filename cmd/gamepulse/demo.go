@@ -124,8 +124,8 @@ Example:
 			})
 		}
 		url := "http://" + gw.Addr
-		fmt.Fprintf(env.Stderr, "gamepulse demo\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",
-			strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, url, strings.Join(pairs, " "))
+		fmt.Fprintf(env.Stderr, "gamepulse demo\n  live     %s/  (the pipeline's live page: throughput, lag, freshness, game KPIs, alerts)\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",
+			url, strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, url, strings.Join(pairs, " "))
 
 		sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
 		sink, err := sf.httpSink()

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	httppprof "net/http/pprof"
 	"os"
 	"strings"
 	"time"
@@ -168,11 +167,7 @@ func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc
 		return nil, fmt.Errorf("gateway: listen: %w", err)
 	}
 	mux := gw.Handler()
-	mux.Handle("GET /metrics", metricsHandler(reg))
-	if pprof {
-		mux.HandleFunc("/debug/pprof/", httppprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
-	}
+	adminRoutes(ctx, g, mux, pprof, reg, log)
 	g.Go(func() error { return gw.Run(ctx) })
 	g.Go(func() error {
 		defer cl.Close()

@@ -42,6 +42,7 @@ func commands() []command {
 		reconcileCommand(),
 		queryCommand(),
 		kpisCommand(),
+		dashboardsCommand(),
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),

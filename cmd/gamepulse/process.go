@@ -18,6 +18,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/livepage"
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/processor"
 	"github.com/gamepulse/gamepulse/internal/stream"
@@ -86,7 +87,21 @@ Example:
 	return c
 }
 
-// serveAdmin serves /metrics (and /debug/pprof when pprof) on addr in g
+// adminRoutes adds the admin endpoints to mux: the live page at /, its
+// event stream and snapshot, /metrics, and /debug/pprof when pprof. The
+// page's sampler runs in g until ctx ends.
+func adminRoutes(ctx context.Context, g *errgroup.Group, mux *http.ServeMux, pprof bool, reg *prometheus.Registry, log *slog.Logger) {
+	page := livepage.New(reg, livepage.WithLogger(log.With("component", "livepage")))
+	g.Go(func() error { return page.Run(ctx) })
+	mux.Handle("/", page)
+	mux.Handle("GET /metrics", metricsHandler(reg))
+	if pprof {
+		mux.HandleFunc("/debug/pprof/", httppprof.Index)
+		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
+	}
+}
+
+// serveAdmin serves the admin endpoints (see adminRoutes) on addr in g
 // until ctx ends; an empty addr serves nothing.
 func serveAdmin(ctx context.Context, g *errgroup.Group, addr string, pprof bool, reg *prometheus.Registry, log *slog.Logger) error {
 	if addr == "" {
@@ -97,11 +112,7 @@ func serveAdmin(ctx context.Context, g *errgroup.Group, addr string, pprof bool,
 		return fmt.Errorf("metrics: listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", metricsHandler(reg))
-	if pprof {
-		mux.HandleFunc("/debug/pprof/", httppprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
-	}
+	adminRoutes(ctx, g, mux, pprof, reg, log)
 	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	g.Go(func() error {
 		<-ctx.Done()
