@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -38,8 +39,13 @@ While it runs, try the gateway yourself (the demo prints a key):
     -d '[{"event_id":"x1","event_type":"login","player_id":"me","session_id":"s1","seq":1,"client_time":"<now, RFC 3339>"}]' \
     http://127.0.0.1:8080/v1/events
 
-Example:
-  go run ./cmd/gamepulse demo --duration 30s`,
+Fault switches make the live page's alerts fire and clear: --kafka-outage 30s
+(the broker refuses everything for 30 s) and --stall-loader 60s (the loader
+does nothing for a minute), both --faults-after the start.
+
+Examples:
+  go run ./cmd/gamepulse demo --duration 30s
+  go run ./cmd/gamepulse demo --kafka-outage 60s --stall-loader 60s --faults-after 45s`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlagSet(env, c)
@@ -56,6 +62,9 @@ Example:
 		fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
 		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
 		fs.Lookup("warehouse").DefValue, lc.warehouse = "duckdb:data/demo/warehouse.duckdb", "duckdb:data/demo/warehouse.duckdb"
+		faultsAfter := fs.Duration("faults-after", time.Minute, "when the fault switches below act, after the demo starts")
+		kafkaOutage := fs.Duration("kafka-outage", 0, "fault switch: the embedded broker refuses every request for this long (the gateway answers 503; alerts fire on the live page, then clear); 0: none")
+		stallLoader := fs.Duration("stall-loader", 0, "fault switch: the loader reads and applies nothing for this long (freshness and lag grow; alerts fire, then clear); 0: none")
 		reconcileEvery := fs.Duration("reconcile-every", time.Minute, "reconcile the KPI tables with the events table this often (see gamepulse reconcile); 0: never")
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
@@ -123,11 +132,30 @@ Example:
 				return nil
 			})
 		}
+		if *kafkaOutage > 0 || *stallLoader > 0 {
+			g.Go(func() error {
+				select {
+				case <-runCtx.Done():
+					return nil
+				case <-time.After(*faultsAfter):
+				}
+				if *kafkaOutage > 0 {
+					log.Warn("fault switch: Kafka outage", "for", *kafkaOutage)
+					b.Outage(*kafkaOutage)
+				}
+				if *stallLoader > 0 {
+					log.Warn("fault switch: loader stalled", "for", *stallLoader)
+					ld.Stall(*stallLoader)
+				}
+				return nil
+			})
+		}
 		url := "http://" + gw.Addr
 		fmt.Fprintf(env.Stderr, "gamepulse demo\n  live     %s/  (the pipeline's live page: throughput, lag, freshness, game KPIs, alerts)\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",
 			url, strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, url, strings.Join(pairs, " "))
 
 		sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
+		sf.retries, sf.retryWait = math.MaxInt32, 2*time.Second // through a --kafka-outage
 		sink, err := sf.httpSink()
 		if err != nil {
 			return err

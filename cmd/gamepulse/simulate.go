@@ -116,6 +116,11 @@ Examples:
 }
 
 type simulateFlags struct {
+	// retries and retryWait, when set, bound the HTTP sink's retries after
+	// 429/503 (the demo retries through a Kafka outage); no flags.
+	retries   int
+	retryWait time.Duration
+
 	seed                        int64
 	rate                        float64
 	count                       int64
@@ -157,7 +162,7 @@ func (s *simulateFlags) httpSink() (simulate.Sink, error) {
 	if s.apiKey == "" {
 		return nil, errors.New("simulate: --gateway needs --api-key (or GAMEPULSE_API_KEY)")
 	}
-	opts := simulate.HTTPOptions{Gzip: s.gzip}
+	opts := simulate.HTTPOptions{Gzip: s.gzip, MaxRetries: s.retries, MaxWait: s.retryWait}
 	switch s.format {
 	case "json":
 		opts.Format = event.FormatJSON

@@ -7,8 +7,10 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kmsg"
 )
 
 // BrokerConfig configures the embedded broker.
@@ -78,6 +80,24 @@ func (b *Broker) Addrs() []string { return b.c.ListenAddrs() }
 
 // Close stops the broker, flushing its data directory.
 func (b *Broker) Close() { b.c.Close() }
+
+// Outage makes the broker unreachable for d, from now: it closes the
+// connection of every request it receives until then (a fault switch for
+// the demo: producers fail, the gateway answers 503, consumers stall; no
+// data is lost).
+func (b *Broker) Outage(d time.Duration) {
+	end := time.Now().Add(d)
+	b.c.Control(func(kmsg.Request) (kmsg.Response, error, bool) {
+		if time.Now().After(end) {
+			b.c.DropControl()
+			return nil, nil, false
+		}
+		b.c.KeepControl()
+		return nil, errOutage, true
+	})
+}
+
+var errOutage = errors.New("broker: outage (fault switch)")
 
 type kfakeLogger struct{ log *slog.Logger }
 

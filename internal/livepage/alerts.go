@@ -27,7 +27,8 @@ const (
 	LagFloorRecords       = 10_000 // a lag under it is never "growing": one batch's worth
 	LagGrowthWindow       = 30 * time.Second
 	DeadLetterFractionMax = 0.01
-	DeadLetterFloorPerSec = 1.0 // fewer dead letters a second never alert: small numbers
+	DeadLetterFloorPerSec = 1.0  // fewer dead letters a second never alert: small numbers
+	IngestErrorFraction   = 0.05 // 5xx answers above it: GamepulseIngestErrors
 )
 
 // A rule is a built-in alert: a condition on the snapshot (and the history
@@ -64,6 +65,14 @@ func builtinRules() []rule {
 		}
 	}
 	return []rule{
+		{name: "GamepulseIngestErrors", severity: "page", stage: "gateway", hold: 10 * time.Second,
+			check: func(s *Snapshot, _ func(time.Duration) *Snapshot) (string, bool) {
+				f := s.Gateway.ServerErrorFraction
+				if f == nil || *f <= IngestErrorFraction {
+					return "", false
+				}
+				return fmt.Sprintf("%.0f%% of ingest requests get a 5xx answer (Kafka unavailable?)", *f*100), true
+			}},
 		{name: "GamepulseFreshnessSLO", severity: "page", stage: "loader", hold: 10 * time.Second,
 			check: func(s *Snapshot, _ func(time.Duration) *Snapshot) (string, bool) {
 				p99 := s.Loader.FreshnessP99Seconds

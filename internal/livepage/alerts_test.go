@@ -107,6 +107,15 @@ func TestBuiltinAlerts(t *testing.T) {
 			s.Processor.DeadLetterFraction = ptr(0.05)
 			s.Processor.DeadLettersPerSecond = ptr(0.5)
 		}, map[int]string{39: ""}},
+		{"ingest errors: Kafka out", 15, func(i int, s *Snapshot) {
+			healthy(s)
+			s.Gateway.AcceptedPerSecond = ptr(0)
+			s.Gateway.ServerErrorFraction = ptr(1)
+		}, map[int]string{9: "", 10: "GamepulseIngestErrors/gateway@0"}},
+		{"a few 5xx answers: under the threshold", 30, func(i int, s *Snapshot) {
+			healthy(s)
+			s.Gateway.ServerErrorFraction = ptr(0.01)
+		}, map[int]string{29: ""}},
 		{"pages before tickets", 40, func(i int, s *Snapshot) {
 			healthy(s)
 			s.Processor.DeadLetterFraction = ptr(0.02)

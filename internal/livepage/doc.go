@@ -30,6 +30,8 @@
 // than minutes: the page is for watching a demo or an incident live, and
 // Prometheus remains the thing that pages.
 //
+//	GamepulseIngestErrors (page, gateway, 10 s): more than 5 % of ingest
+//	    requests get a 5xx answer (Kafka unavailable: the gateway's 503).
 //	GamepulseFreshnessSLO (page, loader, 10 s): freshness p99 over the
 //	    window above FreshnessSLOSeconds (2 s, the SLO's threshold).
 //	GamepulsePipelineStalled (page, processor|loader, 15 s): the gateway

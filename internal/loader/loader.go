@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync/atomic"
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kadm"
@@ -80,6 +81,8 @@ type Stats struct {
 
 // Loader reads the output topics and applies them to a warehouse.
 type Loader struct {
+	stalledUntil atomic.Int64 // Unix nanoseconds (Stall)
+
 	cfg  Config
 	base []kgo.Opt
 	sink warehouse.Sink
@@ -152,6 +155,15 @@ func (l *Loader) Run(ctx context.Context) error {
 		return nil
 	}
 	for {
+		if until := time.Unix(0, l.stalledUntil.Load()); time.Now().Before(until) {
+			select { // a fault switch: read and apply nothing
+			case <-ctx.Done():
+			case <-time.After(min(time.Until(until), 200*time.Millisecond)):
+			}
+			if ctx.Err() == nil {
+				continue
+			}
+		}
 		pctx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
 		fs := cl.PollRecords(pctx, l.cfg.BatchRows)
 		cancel()
@@ -232,6 +244,11 @@ func (l *Loader) apply(ctx context.Context, b *batch) error {
 		delay = min(delay*2, 10*time.Second)
 	}
 }
+
+// Stall makes the loader read and apply nothing for d, from now (a fault
+// switch for the demo: freshness and lag grow, alerts fire, then it
+// catches up).
+func (l *Loader) Stall(d time.Duration) { l.stalledUntil.Store(time.Now().Add(d).UnixNano()) }
 
 // Stats returns the loader's totals.
 func (l *Loader) Stats() Stats { return l.m.snapshot() }

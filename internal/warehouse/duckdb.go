@@ -5,9 +5,7 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
-
 	"fmt"
-	"math/big"
 	"slices"
 	"strings"
 	"sync"
@@ -208,18 +206,18 @@ func (d *DuckDB) apply(ctx context.Context, conn *sql.Conn, b *Batch) error {
 // appendRows appends the rows of the append-only tables through DuckDB
 // Appenders on the transaction's connection.
 func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
-	err := appendTable(ctx, c, "sessions", b.Sessions, func(r *SessionRow) []driver.Value {
+	err := appendTable(ctx, c, "sessions", tableAppender("sessions"), b.Sessions, func(r *SessionRow) []driver.Value {
 		return []driver.Value{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
 			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 	})
 	if err == nil {
-		err = appendTable(ctx, c, "alerts", b.Alerts, func(r *AlertRow) []driver.Value {
+		err = appendTable(ctx, c, "alerts", tableAppender("alerts"), b.Alerts, func(r *AlertRow) []driver.Value {
 			return []driver.Value{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
 				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 		})
 	}
 	if err == nil {
-		err = appendTable(ctx, c, "dead_letters", b.DeadLetters, func(r *DeadLetterRow) []driver.Value {
+		err = appendTable(ctx, c, "dead_letters", tableAppender("dead_letters"), b.DeadLetters, func(r *DeadLetterRow) []driver.Value {
 			orig := r.Original
 			if orig == nil {
 				orig = []byte{}
@@ -229,44 +227,89 @@ func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
 		})
 	}
 	if err == nil {
-		vals := make([]driver.Value, 26) // reused: AppendRow copies the values
-		// The Appender does not validate JSON columns (an INSERT would), so
-		// payload and extra are checked here, inside the transaction.
-		err = appendTable(ctx, c, "events", b.Events, func(r *EventRow) []driver.Value {
-			if !json.Valid([]byte(r.Payload)) || (r.Extra != "" && !json.Valid([]byte(r.Extra))) {
-				return nil
-			}
+		vals := make([]driver.Value, len(eventColumns)) // reused: AppendRow copies the values
+		err = appendTable(ctx, c, "events", eventsAppender, b.Events, func(r *EventRow) []driver.Value {
 			vals[0], vals[1], vals[2], vals[3], vals[4] = r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID
 			vals[5], vals[6], vals[7], vals[8], vals[9] = r.Seq, r.EventTime, nullTime(r.ReceivedAt), r.Platform, r.Country
 			vals[10], vals[11], vals[12] = r.AppVersion, r.AppBuild, r.SchemaVersion
-			vals[13] = duckdb.Decimal{Width: 18, Scale: 6, Value: big.NewInt(r.RevenueUSDMicros)}
-			vals[14], vals[15], vals[16] = r.RevenueUSDMicros, nullTime(r.FirstSeen), r.DaysSinceInstall
+			// A DECIMAL(18,6) is stored as its unscaled int64, which for
+			// revenue_usd is exactly the micros.
+			vals[13], vals[14] = r.RevenueUSDMicros, r.RevenueUSDMicros
+			vals[15], vals[16] = nullTime(r.FirstSeen), r.DaysSinceInstall
 			vals[17], vals[18], vals[19], vals[20] = r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer
-			// The Appender JSON-encodes a Go string for a JSON column (a
-			// JSON string literal); raw JSON passes through as the value.
-			vals[21], vals[22] = json.RawMessage(r.Payload), nullJSON(r.Extra)
+			vals[21], vals[22] = r.Payload, nullString(r.Extra)
 			vals[23], vals[24], vals[25] = r.Pos.Topic, r.Pos.Partition, r.Pos.Offset
 			return vals
 		})
+		if err != nil {
+			if p, ok := firstInvalidJSON(b.Events); ok {
+				err = fmt.Errorf("invalid JSON in payload or extra of the event at %s/%d@%d: %w", p.Topic, p.Partition, p.Offset, err)
+			}
+		}
 	}
 	return err
 }
 
-func appendTable[T any](ctx context.Context, c driver.Conn, table string, rows []T, values func(*T) []driver.Value) error {
+// eventColumns are the columns of events, in table order, with the types
+// the events Appender writes. payload and extra are written as VARCHAR and
+// converted to JSON by the Appender's INSERT: DuckDB's cast validates them
+// there and fails the batch on malformed JSON, so neither a Go-side check nor
+// the json.Marshal the Appender applies to values of a JSON column is needed.
+var eventColumns = []struct {
+	name string
+	typ  duckdb.Type
+}{
+	{"event_id", duckdb.TYPE_VARCHAR}, {"event_type", duckdb.TYPE_VARCHAR}, {"game_id", duckdb.TYPE_VARCHAR},
+	{"player_id", duckdb.TYPE_VARCHAR}, {"session_id", duckdb.TYPE_VARCHAR}, {"seq", duckdb.TYPE_BIGINT},
+	{"event_time", duckdb.TYPE_TIMESTAMP_TZ}, {"received_at", duckdb.TYPE_TIMESTAMP_TZ}, {"platform", duckdb.TYPE_VARCHAR},
+	{"country", duckdb.TYPE_VARCHAR}, {"app_version", duckdb.TYPE_VARCHAR}, {"app_build", duckdb.TYPE_VARCHAR},
+	{"schema_version", duckdb.TYPE_INTEGER}, {"revenue_usd", duckdb.TYPE_DECIMAL}, {"revenue_usd_micros", duckdb.TYPE_BIGINT},
+	{"first_seen", duckdb.TYPE_TIMESTAMP_TZ}, {"days_since_install", duckdb.TYPE_BIGINT},
+	{"lifetime_spend_usd_micros", duckdb.TYPE_BIGINT}, {"payer", duckdb.TYPE_BOOLEAN}, {"session_count", duckdb.TYPE_BIGINT},
+	{"new_player", duckdb.TYPE_BOOLEAN}, {"payload", duckdb.TYPE_VARCHAR}, {"extra", duckdb.TYPE_VARCHAR},
+	{"kafka_topic", duckdb.TYPE_VARCHAR}, {"kafka_partition", duckdb.TYPE_INTEGER}, {"kafka_offset", duckdb.TYPE_BIGINT},
+}
+
+// eventsAppender returns an Appender whose rows are inserted into events
+// (see eventColumns).
+func eventsAppender(c driver.Conn) (*duckdb.Appender, error) {
+	names := make([]string, len(eventColumns))
+	infos := make([]duckdb.TypeInfo, len(eventColumns))
+	for i, col := range eventColumns {
+		var err error
+		if col.typ == duckdb.TYPE_DECIMAL {
+			infos[i], err = duckdb.NewDecimalInfo(18, 6)
+		} else {
+			infos[i], err = duckdb.NewTypeInfo(col.typ)
+		}
+		if err != nil {
+			return nil, err
+		}
+		names[i] = col.name
+	}
+	list := strings.Join(names, ", ")
+	return duckdb.NewQueryAppender(c, `INSERT INTO events (`+list+`) SELECT `+list+` FROM appended_data`, "", infos, names)
+}
+
+// tableAppender returns a constructor of a plain Appender into table.
+func tableAppender(table string) func(driver.Conn) (*duckdb.Appender, error) {
+	return func(c driver.Conn) (*duckdb.Appender, error) { return duckdb.NewAppenderFromConn(c, "", table) }
+}
+
+// appendTable appends rows through the Appender newAppender returns, then
+// closes it, which flushes them into the transaction.
+func appendTable[T any](ctx context.Context, c driver.Conn, table string, newAppender func(driver.Conn) (*duckdb.Appender, error),
+	rows []T, values func(*T) []driver.Value) error {
 	if len(rows) == 0 {
 		return nil
 	}
-	a, err := duckdb.NewAppenderFromConn(c, "", table)
+	a, err := newAppender(c)
 	if err != nil {
 		return fmt.Errorf("%s: %w", table, err)
 	}
 	for i := range rows {
-		v := values(&rows[i])
-		if v == nil {
-			err = fmt.Errorf("row %d: invalid JSON", i)
-			break
-		}
-		if err = a.AppendRow(v...); err != nil {
+		if err = a.AppendRow(values(&rows[i])...); err != nil {
+			err = fmt.Errorf("row %d: %w", i, err)
 			break
 		}
 	}
@@ -280,6 +323,18 @@ func appendTable[T any](ctx context.Context, c driver.Conn, table string, rows [
 	return nil
 }
 
+// firstInvalidJSON returns the position of the first event whose payload or
+// extra is not valid JSON; it only explains a failed append.
+func firstInvalidJSON(rows []EventRow) (Position, bool) {
+	for i := range rows {
+		r := &rows[i]
+		if !json.Valid([]byte(r.Payload)) || (r.Extra != "" && !json.Valid([]byte(r.Extra))) {
+			return r.Pos, true
+		}
+	}
+	return Position{}, false
+}
+
 func nullTime(t time.Time) driver.Value {
 	if t.IsZero() {
 		return nil
@@ -287,11 +342,11 @@ func nullTime(t time.Time) driver.Value {
 	return t
 }
 
-func nullJSON(s string) driver.Value {
+func nullString(s string) driver.Value {
 	if s == "" {
 		return nil
 	}
-	return json.RawMessage(s)
+	return s
 }
 
 const kpiColumns = `window_start, window_end, game_id, platform, country, active_players, new_players,
