@@ -66,7 +66,8 @@ type stage1 struct {
 	started bool // the partition's restored clock has been observed
 	active  bool // records since the last flush
 
-	sizedAt time.Time // the last state size report
+	sizedAt   time.Time // the last state size report
+	nAccepted int       // events accepted since the last Flush
 
 	res      jobs.Result
 	pending  map[kpi.Key]*kpi.Aggregate // this transaction's partials
@@ -153,7 +154,7 @@ func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
 	v := append([]byte(nil), t.buf...)
 	key := []byte(x.Key())
 	out.Add(t.p.cfg.Topics.Enriched, -1, key, v)
-	m.accepted.Inc()
+	t.nAccepted++ // added to the counter once per transaction (Flush)
 	m.stats.Accepted.Add(1)
 	if wm := t.wm.Current(); stream.IsLate(x.EventTime, wm, minute) {
 		out.Add(t.p.cfg.Topics.Late, -1, key, v,
@@ -208,6 +209,10 @@ func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
 // and emits this transaction's partials, ledger deltas, the watermark mark
 // and the changelog.
 func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
+	if t.nAccepted > 0 {
+		t.p.metrics.accepted.Add(float64(t.nAccepted))
+		t.nAccepted = 0
+	}
 	if now.Sub(t.sizedAt) >= stateEvery {
 		t.sizedAt = now
 		t.p.metrics.state.set(t.taskName(), t.stage.StateSizes())
