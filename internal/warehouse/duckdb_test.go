@@ -91,27 +91,11 @@ func TestDuckDBEventColumns(t *testing.T) {
 // every other batch here, so without it a run could end just before the
 // costliest commit and leave it unmeasured.
 func BenchmarkApplyEvents(b *testing.B) {
-	const rows = 50_000
 	d := openDuckDB(b)
-	ctx := context.Background()
-	if err := d.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	batch := warehousetest.Events(0, 0, rows)
-	b.ResetTimer()
-	for i := range b.N {
-		for j := range batch.Events {
-			batch.Events[j].Pos.Offset = int64(i*rows + j)
-		}
-		batch.Offsets[0].Next = int64((i + 1) * rows)
-		if err := d.Apply(ctx, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := d.DB().ExecContext(ctx, `CHECKPOINT`); err != nil {
-		b.Fatal(err)
-	}
-	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	warehousetest.BenchApply(b, d, 50_000, func() error {
+		_, err := d.DB().ExecContext(b.Context(), `CHECKPOINT`)
+		return err
+	})
 }
 
 // BenchmarkInsertEventsSQL is DuckDB's own share of BenchmarkApplyEvents: the

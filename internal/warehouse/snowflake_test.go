@@ -84,24 +84,7 @@ func TestSnowflakeReconcile(t *testing.T) {
 // fakesnow emulator: a figure about the emulator and this sink's SQL, not
 // about Snowflake.
 func BenchmarkSnowflakeApplyEvents(b *testing.B) {
-	const rows = 50_000
-	s := openFakesnow(b)
-	ctx := b.Context()
-	if err := s.Migrate(ctx); err != nil {
-		b.Fatal(err)
-	}
-	batch := warehousetest.Events(0, 0, rows)
-	b.ResetTimer()
-	for i := range b.N {
-		for j := range batch.Events {
-			batch.Events[j].Pos.Offset = int64(i*rows + j)
-		}
-		batch.Offsets[0].Next = int64((i + 1) * rows)
-		if err := s.Apply(ctx, batch); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	warehousetest.BenchApply(b, openFakesnow(b), 50_000, nil)
 }
 
 // TestSnowflakeUsage: the sink counts the statements, transactions and

@@ -101,6 +101,33 @@ func EnrichedJSON(members map[string]string) string {
 	return sb.String()
 }
 
+// BenchApply applies b.N batches of rows events each to s (migrated
+// here), then calls end (nil: none) inside the timed work, and reports
+// rows/s.
+func BenchApply(b *testing.B, s warehouse.Sink, rows int, end func() error) {
+	ctx := b.Context()
+	if err := s.Migrate(ctx); err != nil {
+		b.Fatal(err)
+	}
+	batch := Events(0, 0, int64(rows))
+	b.ResetTimer()
+	for i := range b.N {
+		for j := range batch.Events {
+			batch.Events[j].Pos.Offset = int64(i*rows + j)
+		}
+		batch.Offsets[0].Next = int64((i + 1) * rows)
+		if err := s.Apply(ctx, batch); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if end != nil {
+		if err := end(); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+}
+
 // Run runs the suite; open returns a new, empty, unmigrated sink that also
 // implements Queryer.
 func Run(t *testing.T, open func(t *testing.T) warehouse.Sink) {
