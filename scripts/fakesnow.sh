@@ -45,10 +45,9 @@ VENV="$CACHE/$KEY/venv"
 MARKER="$VENV/.complete"
 PYTHON="${FAKESNOW_PYTHON:-python3}"
 
-log() { printf 'fakesnow.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+SERVICE_SCRIPT=fakesnow.sh
+# shellcheck source=scripts/lib/service.sh
+source "$REPO/scripts/lib/service.sh"
 
 # ---------------------------------------------------------------- install
 
@@ -101,22 +100,12 @@ with urllib.request.urlopen(req, timeout=5) as r:
 EOF
 }
 
-# pid exists and is not a zombie.
-running() {
-  local st
-  kill -0 "$1" 2>/dev/null || return 1
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-  st=${st##*) }
-  [[ "${st%% *}" != [ZX] ]]
-}
-
 pid_alive() {  # pid is alive and is a fakesnow server (guards against PID reuse)
   local pid="$1"
   [[ -n "$pid" ]] && running "$pid" \
     && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"fakesnow -s "* ]]
 }
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd); }
 
 # ---------------------------------------------------------------- start/stop
 
@@ -146,16 +135,7 @@ cmd_start() {
     done
     if [[ $state == ready ]]; then
       if [[ -n "${FAKESNOW_WATCH_PID:-}" ]]; then
-        # Watchdog: $1 = watched pid, $2 = server pid, $3 = TERM->KILL grace seconds.
-        # shellcheck disable=SC2016  # expanded by the inner bash
-        nohup bash -c "$(declare -f running)"'
-          while running "$1" && running "$2"; do sleep 1; done
-          running "$2" || exit 0
-          kill -TERM "$2" 2>/dev/null
-          for ((i = 0; i < $3 * 10; i++)); do running "$2" || exit 0; sleep 0.1; done
-          kill -KILL "$2" 2>/dev/null' fakesnow-watchdog "$FAKESNOW_WATCH_PID" "$pid" "${FAKESNOW_STOP_TIMEOUT:-10}" \
-          </dev/null >/dev/null 2>&1 &
-        echo $! >"$dir/watchdog.pid"
+        start_watchdog "$FAKESNOW_WATCH_PID" "$pid" "${FAKESNOW_STOP_TIMEOUT:-10}" fakesnow-watchdog "$dir/watchdog.pid"
       fi
       echo "127.0.0.1:$port" >"$dir/addr"
       log "server ready at 127.0.0.1:$port (pid $pid, dir $dir) in $(elapsed "$t0")s"
@@ -177,26 +157,13 @@ cmd_start() {
 
 cmd_stop() {
   [[ $# -eq 1 ]] || die "usage: $0 stop DIR"
-  local dir="$1" pid w
+  local dir="$1" pid
   [[ -d "$dir" ]] || return 0
-  w=$(cat "$dir/watchdog.pid" 2>/dev/null || true)
   pid=$(cat "$dir/fakesnow.pid" 2>/dev/null || true)
   if pid_alive "$pid"; then
-    local t0 i n; t0=$(now)
-    kill -TERM "$pid" 2>/dev/null || true
-    n=$(( ${FAKESNOW_STOP_TIMEOUT:-10} * 10 ))
-    for ((i = 0; i < n; i++)); do running "$pid" || break; sleep 0.1; done
-    if running "$pid"; then
-      log "server pid $pid ignored TERM for ${FAKESNOW_STOP_TIMEOUT:-10}s; sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.1; done
-    fi
-    log "server pid $pid stopped in $(elapsed "$t0")s"
+    stop_pid "$pid" "${FAKESNOW_STOP_TIMEOUT:-10}" server
   fi
-  if [[ -n "$w" ]] && running "$w" \
-     && [[ "$(tr '\0' ' ' <"/proc/$w/cmdline" 2>/dev/null)" == *" fakesnow-watchdog "* ]]; then
-    kill "$w" 2>/dev/null || true
-  fi
+  stop_watchdog "$dir/watchdog.pid" fakesnow-watchdog
   rm -f "$dir/fakesnow.pid" "$dir/watchdog.pid" "$dir/addr"
 }
 

@@ -50,10 +50,9 @@ if [[ -n "${JAVA:-}" ]]; then :
 elif [[ -n "${JAVA_HOME:-}" && -x "$JAVA_HOME/bin/java" ]]; then JAVA="$JAVA_HOME/bin/java"
 else JAVA=java; fi
 
-log() { printf 'kafka.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+SERVICE_SCRIPT=kafka.sh
+# shellcheck source=scripts/lib/service.sh
+source "$REPO/scripts/lib/service.sh"
 
 # ---------------------------------------------------------------- fetch
 
@@ -148,7 +147,6 @@ EOF
   fi
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # Base64url (no padding) of 16 random bytes, not starting with '-' (Kafka's Uuid format).
 cluster_id() {
@@ -163,23 +161,12 @@ while True:
   fi
 }
 
-# pid exists and is not a zombie (an exited orphan stays a zombie until init reaps it,
-# which can take seconds here, and kill -0 still succeeds on it).
-running() {
-  local st
-  kill -0 "$1" 2>/dev/null || return 1
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-  st=${st##*) }
-  [[ "${st%% *}" != [ZX] ]]
-}
-
 pid_alive() {  # pid is alive and is a Kafka broker (guards against PID reuse)
   local pid="$1"
   [[ -n "$pid" ]] && running "$pid" \
     && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *" kafka.Kafka "* ]]
 }
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd); }
 
 write_config() {  # DIR PORT CPORT
   local dir="$1" port="$2" cport="$3"
@@ -234,16 +221,7 @@ launch() {  # DIR -> sets BROKER_PID
   BROKER_PID=$!
   echo "$BROKER_PID" >"$dir/kafka.pid"
   if [[ -n "${KAFKA_WATCH_PID:-}" ]]; then
-    # Watchdog: $1 = watched pid, $2 = broker pid, $3 = TERM->KILL grace seconds.
-    # shellcheck disable=SC2016  # expanded by the inner bash
-    nohup bash -c "$(declare -f running)"'
-      while running "$1" && running "$2"; do sleep 1; done
-      running "$2" || exit 0
-      kill -TERM "$2" 2>/dev/null
-      for ((i = 0; i < $3 * 10; i++)); do running "$2" || exit 0; sleep 0.1; done
-      kill -KILL "$2" 2>/dev/null' kafka-watchdog "$KAFKA_WATCH_PID" "$BROKER_PID" "${KAFKA_STOP_TIMEOUT:-30}" \
-      </dev/null >/dev/null 2>&1 &
-    echo $! >"$dir/watchdog.pid"
+    start_watchdog "$KAFKA_WATCH_PID" "$BROKER_PID" "${KAFKA_STOP_TIMEOUT:-30}" kafka-watchdog "$dir/watchdog.pid"
   fi
 }
 
@@ -320,26 +298,13 @@ cmd_start() {
 
 cmd_stop() {
   [[ $# -eq 1 ]] || die "usage: $0 stop DIR"
-  local dir="$1" pid w
+  local dir="$1" pid
   [[ -d "$dir" ]] || return 0
-  w=$(cat "$dir/watchdog.pid" 2>/dev/null || true)
   pid=$(cat "$dir/kafka.pid" 2>/dev/null || true)
   if pid_alive "$pid"; then
-    local t0 i n; t0=$(now)
-    kill -TERM "$pid" 2>/dev/null || true
-    n=$(( ${KAFKA_STOP_TIMEOUT:-30} * 10 ))
-    for ((i = 0; i < n; i++)); do running "$pid" || break; sleep 0.1; done
-    if running "$pid"; then
-      log "broker pid $pid ignored TERM for ${KAFKA_STOP_TIMEOUT:-30}s; sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.1; done
-    fi
-    log "broker pid $pid stopped in $(elapsed "$t0")s"
+    stop_pid "$pid" "${KAFKA_STOP_TIMEOUT:-30}" broker
   fi
-  if [[ -n "$w" ]] && running "$w" \
-     && [[ "$(tr '\0' ' ' <"/proc/$w/cmdline" 2>/dev/null)" == *" kafka-watchdog "* ]]; then
-    kill "$w" 2>/dev/null || true
-  fi
+  stop_watchdog "$dir/watchdog.pid" kafka-watchdog
   rm -f "$dir/kafka.pid" "$dir/watchdog.pid"
 }
 

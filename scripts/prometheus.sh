@@ -48,10 +48,9 @@ BIN="$ROOT/usr/bin"
 MARKER="$ROOT/.complete" # holds the .deb file name it was unpacked from
 DEFAULT_CONFIG="$REPO/deploy/prometheus/prometheus.yml"
 
-log() { printf 'prometheus.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
-now() { date +%s.%N; }
-elapsed() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.1f", b-a}'; }
+SERVICE_SCRIPT=prometheus.sh
+# shellcheck source=scripts/lib/service.sh
+source "$REPO/scripts/lib/service.sh"
 
 # ---------------------------------------------------------------- install
 
@@ -138,7 +137,6 @@ print(s.getsockname()[1])'
   fi
 }
 
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # GET http://ADDR/PATH, body on stdout; fails on a non-2xx answer.
 http_get() {  # ADDR PATH
@@ -151,23 +149,12 @@ sys.stdout.write(urllib.request.urlopen("http://" + sys.argv[1] + sys.argv[2], t
   fi
 }
 
-# pid exists and is not a zombie (an exited orphan stays a zombie until init reaps it,
-# and kill -0 still succeeds on it).
-running() {
-  local st
-  kill -0 "$1" 2>/dev/null || return 1
-  st=$(cat "/proc/$1/stat" 2>/dev/null) || return 0
-  st=${st##*) }
-  [[ "${st%% *}" != [ZX] ]]
-}
-
 pid_alive() {  # PID DIR: pid is alive and is OUR prometheus for DIR (guards against PID reuse)
   local pid="$1" dir="$2"
   [[ -n "$pid" ]] && running "$pid" \
     && [[ "$(tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null)" == *"--storage.tsdb.path=$dir/data "* ]]
 }
 
-abs_dir() { mkdir -p "$1" && (cd "$1" && pwd); }
 abs_file() { [[ -f "$1" ]] || die "no such file: $1"; echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 
 launch() {  # DIR CONFIG PORT -> sets SERVER_PID
@@ -187,16 +174,7 @@ launch() {  # DIR CONFIG PORT -> sets SERVER_PID
   SERVER_PID=$!
   echo "$SERVER_PID" >"$dir/prometheus.pid"
   if [[ -n "${PROMETHEUS_WATCH_PID:-}" ]]; then
-    # Watchdog: $1 = watched pid, $2 = server pid, $3 = TERM->KILL grace seconds.
-    # shellcheck disable=SC2016  # expanded by the inner bash
-    nohup bash -c "$(declare -f running)"'
-      while running "$1" && running "$2"; do sleep 1; done
-      running "$2" || exit 0
-      kill -TERM "$2" 2>/dev/null
-      for ((i = 0; i < $3 * 10; i++)); do running "$2" || exit 0; sleep 0.1; done
-      kill -KILL "$2" 2>/dev/null' prometheus-watchdog "$PROMETHEUS_WATCH_PID" "$SERVER_PID" \
-      "${PROMETHEUS_STOP_TIMEOUT:-30}" </dev/null >/dev/null 2>&1 &
-    echo $! >"$dir/watchdog.pid"
+    start_watchdog "$PROMETHEUS_WATCH_PID" "$SERVER_PID" "${PROMETHEUS_STOP_TIMEOUT:-30}" prometheus-watchdog "$dir/watchdog.pid"
   fi
 }
 
@@ -256,25 +234,12 @@ cmd_start() {
 cmd_stop() {
   [[ $# -eq 1 ]] || die "usage: $0 stop DIR"
   [[ -d "$1" ]] || return 0
-  local dir pid w; dir="$(cd "$1" && pwd)"
-  w=$(cat "$dir/watchdog.pid" 2>/dev/null || true)
+  local dir pid; dir="$(cd "$1" && pwd)"
   pid=$(cat "$dir/prometheus.pid" 2>/dev/null || true)
   if pid_alive "$pid" "$dir"; then
-    local t0 i n; t0=$(now)
-    kill -TERM "$pid" 2>/dev/null || true
-    n=$(( ${PROMETHEUS_STOP_TIMEOUT:-30} * 10 ))
-    for ((i = 0; i < n; i++)); do running "$pid" || break; sleep 0.1; done
-    if running "$pid"; then
-      log "Prometheus pid $pid ignored TERM for ${PROMETHEUS_STOP_TIMEOUT:-30}s; sending KILL"
-      kill -KILL "$pid" 2>/dev/null || true
-      for ((i = 0; i < 100; i++)); do running "$pid" || break; sleep 0.1; done
-    fi
-    log "Prometheus pid $pid stopped in $(elapsed "$t0")s"
+    stop_pid "$pid" "${PROMETHEUS_STOP_TIMEOUT:-30}" Prometheus
   fi
-  if [[ -n "$w" ]] && running "$w" \
-     && [[ "$(tr '\0' ' ' <"/proc/$w/cmdline" 2>/dev/null)" == *" prometheus-watchdog "* ]]; then
-    kill "$w" 2>/dev/null || true
-  fi
+  stop_watchdog "$dir/watchdog.pid" prometheus-watchdog
   rm -f "$dir/prometheus.pid" "$dir/watchdog.pid" "$dir/address"
 }
 
