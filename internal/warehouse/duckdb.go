@@ -133,74 +133,78 @@ func (d *DuckDB) Apply(ctx context.Context, b Batch) error {
 	if len(b.Offsets) == 0 {
 		return nil
 	}
+	return d.transact(ctx, "apply", func(conn *sql.Conn) (bool, error) {
+		stored, err := readOffsets(ctx, conn, batchTopics(b.Offsets))
+		if err != nil {
+			return false, fmt.Errorf("read offsets: %w", err)
+		}
+		nb := b.Since(stored)
+		if len(nb.Offsets) == 0 {
+			return false, nil // a redelivery: nothing new
+		}
+		if err := writeRows(ctx, conn, &nb); err != nil {
+			return false, err
+		}
+		now := time.Now().UTC()
+		for _, o := range nb.Offsets {
+			if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)`, o.Topic, o.Partition, o.Next, now); err != nil {
+				return false, fmt.Errorf("offsets: %w", err)
+			}
+		}
+		return true, nil
+	})
+}
+
+// transact runs fn in one transaction on one connection, under d.mu:
+// BEGIN, fn, then COMMIT, or ROLLBACK when fn fails, returns false (nothing
+// to write) or ctx ends. A connection whose ROLLBACK fails is discarded
+// rather than returned to the pool.
+func (d *DuckDB) transact(ctx context.Context, what string, fn func(conn *sql.Conn) (commit bool, err error)) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	conn, err := d.db.Conn(ctx)
 	if err != nil {
-		return fmt.Errorf("warehouse: apply: %w", err)
+		return fmt.Errorf("warehouse: %s: %w", what, err)
 	}
 	defer conn.Close()
-	if err := d.apply(ctx, conn, &b); err != nil {
-		// Roll back whatever the transaction holds; if even that fails, the
-		// connection is discarded rather than returned to the pool.
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && !strings.Contains(rerr.Error(), "no transaction is active") {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
+		return fmt.Errorf("warehouse: %s: %w", what, err)
+	}
+	commit, err := fn(conn)
+	if err == nil && commit {
+		if err = ctx.Err(); err == nil {
+			if _, err = conn.ExecContext(ctx, `COMMIT`); err == nil {
+				return nil
+			}
+			err = fmt.Errorf("commit: %w", err)
 		}
-		return fmt.Errorf("warehouse: apply: %w", err)
+	}
+	if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil && !strings.Contains(rerr.Error(), "no transaction is active") {
+		_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
+	if err != nil {
+		return fmt.Errorf("warehouse: %s: %w", what, err)
 	}
 	return nil
 }
 
-func (d *DuckDB) apply(ctx context.Context, conn *sql.Conn, b *Batch) error {
-	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
-		return err
-	}
-	topics := make([]string, 0, len(b.Offsets))
-	for _, o := range b.Offsets {
-		if !slices.Contains(topics, o.Topic) {
-			topics = append(topics, o.Topic)
-		}
-	}
-	stored, err := readOffsets(ctx, conn, topics)
-	if err != nil {
-		return fmt.Errorf("read offsets: %w", err)
-	}
-	nb := b.Since(stored)
-	if len(nb.Offsets) == 0 {
-		_, err := conn.ExecContext(ctx, `ROLLBACK`) // a redelivery: nothing new
-		return err
-	}
-	// Upserts first, the bulk append-only tables last: a failure anywhere
-	// leaves the transaction to roll back all of them.
-	if err := upsertKPIs(ctx, conn, LatestKPIs(nb.KPIs)); err != nil {
+// writeRows writes b's rows in the connection's transaction: the KPI and
+// completeness upserts first, the bulk append-only tables last (a failure
+// anywhere leaves the transaction to roll back all of them).
+func writeRows(ctx context.Context, conn *sql.Conn, b *Batch) error {
+	if err := upsertKPIs(ctx, conn, LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}
-	if err := upsertCompleteness(ctx, conn, LatestCompleteness(nb.Completeness)); err != nil {
+	if err := upsertCompleteness(ctx, conn, LatestCompleteness(b.Completeness)); err != nil {
 		return fmt.Errorf("completeness: %w", err)
 	}
-	err = conn.Raw(func(dc any) error {
+	return conn.Raw(func(dc any) error {
 		c, ok := dc.(driver.Conn)
 		if !ok {
 			return fmt.Errorf("driver connection is %T", dc)
 		}
-		return appendRows(ctx, c, &nb)
+		return appendRows(ctx, c, b)
 	})
-	if err != nil {
-		return err
-	}
-	now := time.Now().UTC()
-	for _, o := range nb.Offsets {
-		if _, err := conn.ExecContext(ctx, `INSERT OR REPLACE INTO offsets VALUES (?, ?, ?, ?)`, o.Topic, o.Partition, o.Next, now); err != nil {
-			return fmt.Errorf("offsets: %w", err)
-		}
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
 
 // appendRows appends the rows of the append-only tables through DuckDB

@@ -3,9 +3,7 @@ package warehouse
 import (
 	"context"
 	"database/sql"
-	"database/sql/driver"
 	"fmt"
-	"slices"
 )
 
 // Range is a replayed part of a partition: the offsets [From, To).
@@ -38,56 +36,27 @@ func replayBatch(ranges []Range, b Batch) (Batch, error) {
 	if err := b.Validate(); err != nil { // each row below its range's To
 		return b, err
 	}
-	var err error
-	below := func(table string, p Position) {
-		if err == nil && p.Offset < from[p.TopicPartition()] {
-			err = fmt.Errorf("%w: %s row at %s/%d@%d: before its replay range", ErrInvalidBatch, table, p.Topic, p.Partition, p.Offset)
+	return b, b.eachPosition(func(table string, p Position) error {
+		if p.Offset < from[p.TopicPartition()] {
+			return fmt.Errorf("%w: %s row at %s/%d@%d: before its replay range", ErrInvalidBatch, table, p.Topic, p.Partition, p.Offset)
 		}
-	}
-	for i := range b.Events {
-		below("events", b.Events[i].Pos)
-	}
-	for i := range b.Sessions {
-		below("sessions", b.Sessions[i].Pos)
-	}
-	for i := range b.KPIs {
-		below("kpi", b.KPIs[i].Pos)
-	}
-	for i := range b.Completeness {
-		below("completeness", b.Completeness[i].Pos)
-	}
-	for i := range b.Alerts {
-		below("alerts", b.Alerts[i].Pos)
-	}
-	for i := range b.DeadLetters {
-		below("dead_letters", b.DeadLetters[i].Pos)
-	}
-	return b, err
+		return nil
+	})
 }
 
-// checkLoaded reports an ErrInvalidBatch unless every range ends at or
-// below the next offset the warehouse holds for its partition: a replay
-// rewrites what was loaded, and leaves what was not to the loader (which
-// would load it again).
-func checkLoaded(ctx context.Context, q queryer, ranges []Range) error {
-	var topics []string
-	for _, r := range ranges {
-		if !slices.Contains(topics, r.Topic) {
-			topics = append(topics, r.Topic)
-		}
-	}
-	stored, err := readOffsets(ctx, q, topics)
+// checkLoaded reports an ErrInvalidBatch unless every replayed range ends
+// (its offset's Next) at or below the next offset the warehouse holds for
+// its partition: a replay rewrites what was loaded, and leaves what was not
+// to the loader (which would load it again).
+func checkLoaded(ctx context.Context, q queryer, ends []Offset) error {
+	stored, err := readOffsets(ctx, q, batchTopics(ends))
 	if err != nil {
 		return fmt.Errorf("read offsets: %w", err)
 	}
-	for _, r := range ranges {
-		n, ok := stored[TopicPartition{r.Topic, r.Partition}]
-		if !ok {
-			n = 0
-		}
-		if r.To > n {
+	for _, o := range ends {
+		if n := stored[TopicPartition{o.Topic, o.Partition}]; o.Next > n {
 			return fmt.Errorf("%w: replay of %s/%d up to offset %d: the warehouse has loaded only up to %d (the loader loads the rest)",
-				ErrInvalidBatch, r.Topic, r.Partition, r.To, n)
+				ErrInvalidBatch, o.Topic, o.Partition, o.Next, n)
 		}
 	}
 	return nil
@@ -112,56 +81,15 @@ func (d *DuckDB) Replay(ctx context.Context, ranges []Range, b Batch) error {
 	if err != nil {
 		return err
 	}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	conn, err := d.db.Conn(ctx)
-	if err != nil {
-		return fmt.Errorf("warehouse: replay: %w", err)
-	}
-	defer conn.Close()
-	err = d.replay(ctx, conn, ranges, &b)
-	if err != nil {
-		if _, rerr := conn.ExecContext(context.WithoutCancel(ctx), `ROLLBACK`); rerr != nil {
-			_ = conn.Raw(func(any) error { return driver.ErrBadConn })
+	return d.transact(ctx, "replay", func(conn *sql.Conn) (bool, error) {
+		if err := checkLoaded(ctx, conn, b.Offsets); err != nil {
+			return false, err
 		}
-		return fmt.Errorf("warehouse: replay: %w", err)
-	}
-	return nil
-}
-
-func (d *DuckDB) replay(ctx context.Context, conn *sql.Conn, ranges []Range, b *Batch) error {
-	if _, err := conn.ExecContext(ctx, `BEGIN TRANSACTION`); err != nil {
-		return err
-	}
-	if err := checkLoaded(ctx, conn, ranges); err != nil {
-		return err
-	}
-	if err := deleteRanges(ctx, conn.ExecContext, ranges); err != nil {
-		return err
-	}
-	if err := upsertKPIs(ctx, conn, LatestKPIs(b.KPIs)); err != nil {
-		return fmt.Errorf("kpi: %w", err)
-	}
-	if err := upsertCompleteness(ctx, conn, LatestCompleteness(b.Completeness)); err != nil {
-		return fmt.Errorf("completeness: %w", err)
-	}
-	err := conn.Raw(func(dc any) error {
-		c, ok := dc.(driver.Conn)
-		if !ok {
-			return fmt.Errorf("driver connection is %T", dc)
+		if err := deleteRanges(ctx, conn.ExecContext, ranges); err != nil {
+			return false, err
 		}
-		return appendRows(ctx, c, b)
+		return true, writeRows(ctx, conn, &b)
 	})
-	if err != nil {
-		return err
-	}
-	if err := ctx.Err(); err != nil {
-		return err
-	}
-	if _, err := conn.ExecContext(ctx, `COMMIT`); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
 }
 
 // Replay rewrites the ranges in one transaction (see Sink.Replay).
@@ -170,40 +98,16 @@ func (s *Snowflake) Replay(ctx context.Context, ranges []Range, b Batch) error {
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("warehouse: replay: %w", err)
-	}
-	if err := s.replay(ctx, countingTx{tx, &s.u}, ranges, &b); err != nil {
-		_ = tx.Rollback()
-		return fmt.Errorf("warehouse: replay: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("warehouse: replay: commit: %w", err)
-	}
-	s.u.transactions.Add(1)
-	s.u.statements.Add(2) // BEGIN and COMMIT
-	return nil
-}
-
-func (s *Snowflake) replay(ctx context.Context, tx sqlTx, ranges []Range, b *Batch) error {
-	if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
-		return err
-	}
-	if err := checkLoaded(ctx, tx, ranges); err != nil {
-		return err
-	}
-	if err := deleteRanges(ctx, tx.ExecContext, ranges); err != nil {
-		return err
-	}
-	if err := sfUpsertKPIs(ctx, tx, LatestKPIs(b.KPIs)); err != nil {
-		return fmt.Errorf("kpi: %w", err)
-	}
-	if err := sfUpsertCompleteness(ctx, tx, LatestCompleteness(b.Completeness)); err != nil {
-		return fmt.Errorf("completeness: %w", err)
-	}
-	if err := sfAppendRows(ctx, tx, b); err != nil {
-		return err
-	}
-	return ctx.Err()
+	return s.transact(ctx, "replay", func(tx sqlTx) error {
+		if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
+			return err
+		}
+		if err := checkLoaded(ctx, tx, b.Offsets); err != nil {
+			return err
+		}
+		if err := deleteRanges(ctx, tx.ExecContext, ranges); err != nil {
+			return err
+		}
+		return sfWriteRows(ctx, tx, &b)
+	})
 }

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 	"time"
 
@@ -137,47 +136,60 @@ func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
 	if len(b.Offsets) == 0 {
 		return nil
 	}
+	return s.transact(ctx, "apply", func(tx sqlTx) error {
+		if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
+			return err
+		}
+		stored, err := readOffsets(ctx, tx, batchTopics(b.Offsets))
+		if err != nil {
+			return fmt.Errorf("read offsets: %w", err)
+		}
+		nb := b.Since(stored)
+		if len(nb.Offsets) == 0 {
+			return nil // a redelivery: nothing new (the empty transaction commits)
+		}
+		if err := sfWriteRows(ctx, tx, &nb); err != nil {
+			return err
+		}
+		if err := sfUpsertOffsets(ctx, tx, nb.Offsets); err != nil {
+			return fmt.Errorf("offsets: %w", err)
+		}
+		return nil
+	})
+}
+
+// transact runs fn in one transaction, counted in the sink's usage: it
+// commits when fn succeeds and ctx has not ended, else rolls back.
+func (s *Snowflake) transact(ctx context.Context, what string, fn func(tx sqlTx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
-		return fmt.Errorf("warehouse: apply: %w", err)
+		return fmt.Errorf("warehouse: %s: %w", what, err)
 	}
-	if err := s.apply(ctx, countingTx{tx, &s.u}, &b); err != nil {
+	if err = fn(countingTx{tx, &s.u}); err == nil {
+		err = ctx.Err()
+	}
+	if err != nil {
 		_ = tx.Rollback()
-		return fmt.Errorf("warehouse: apply: %w", err)
+		return fmt.Errorf("warehouse: %s: %w", what, err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("warehouse: apply: commit: %w", err)
+		return fmt.Errorf("warehouse: %s: commit: %w", what, err)
 	}
 	s.u.transactions.Add(1)
 	s.u.statements.Add(2) // BEGIN and COMMIT
 	return nil
 }
 
-func (s *Snowflake) apply(ctx context.Context, tx sqlTx, b *Batch) error {
-	if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
-		return err
-	}
-	stored, err := readOffsets(ctx, tx, batchTopics(b.Offsets))
-	if err != nil {
-		return fmt.Errorf("read offsets: %w", err)
-	}
-	nb := b.Since(stored)
-	if len(nb.Offsets) == 0 {
-		return nil // a redelivery: nothing new (the empty transaction commits)
-	}
-	if err := sfUpsertKPIs(ctx, tx, LatestKPIs(nb.KPIs)); err != nil {
+// sfWriteRows writes b's rows in the transaction: the KPI and completeness
+// upserts, then the append-only tables.
+func sfWriteRows(ctx context.Context, tx sqlTx, b *Batch) error {
+	if err := sfUpsertKPIs(ctx, tx, LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}
-	if err := sfUpsertCompleteness(ctx, tx, LatestCompleteness(nb.Completeness)); err != nil {
+	if err := sfUpsertCompleteness(ctx, tx, LatestCompleteness(b.Completeness)); err != nil {
 		return fmt.Errorf("completeness: %w", err)
 	}
-	if err := sfAppendRows(ctx, tx, &nb); err != nil {
-		return err
-	}
-	if err := sfUpsertOffsets(ctx, tx, nb.Offsets); err != nil {
-		return fmt.Errorf("offsets: %w", err)
-	}
-	return ctx.Err()
+	return sfAppendRows(ctx, tx, b)
 }
 
 // lockOffsets takes the offsets table's DML lock before the transaction
@@ -189,17 +201,6 @@ func lockOffsets(ctx context.Context, tx sqlTx, offsets []Offset) error {
 		return fmt.Errorf("lock offsets: %w", err)
 	}
 	return nil
-}
-
-// batchTopics returns the topics of offsets, each once.
-func batchTopics(offsets []Offset) []string {
-	topics := make([]string, 0, len(offsets))
-	for _, o := range offsets {
-		if !slices.Contains(topics, o.Topic) {
-			topics = append(topics, o.Topic)
-		}
-	}
-	return topics
 }
 
 func anys[T any](s []T) []any {

@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 )
 
@@ -126,41 +127,68 @@ func (b *Batch) Validate() error {
 		}
 		next[tp] = o.Next
 	}
-	var err error
-	check := func(table string, p Position) {
-		if err != nil {
-			return
+	for i := range b.KPIs {
+		if w := b.KPIs[i].Window; w != Minute && w != Hour {
+			return fmt.Errorf("%w: kpi row with window %q", ErrInvalidBatch, w)
 		}
+	}
+	return b.eachPosition(func(table string, p Position) error {
 		n, ok := next[p.TopicPartition()]
 		switch {
 		case !ok:
-			err = fmt.Errorf("%w: %s row at %s/%d@%d: partition not in the batch's offsets", ErrInvalidBatch, table, p.Topic, p.Partition, p.Offset)
+			return fmt.Errorf("%w: %s row at %s/%d@%d: partition not in the batch's offsets", ErrInvalidBatch, table, p.Topic, p.Partition, p.Offset)
 		case p.Offset < 0 || p.Offset >= n:
-			err = fmt.Errorf("%w: %s row at %s/%d@%d: not below the batch's next offset %d", ErrInvalidBatch, table, p.Topic, p.Partition, p.Offset, n)
+			return fmt.Errorf("%w: %s row at %s/%d@%d: not below the batch's next offset %d", ErrInvalidBatch, table, p.Topic, p.Partition, p.Offset, n)
+		}
+		return nil
+	})
+}
+
+// eachPosition calls fn with every row's table and Kafka position, table
+// by table, until fn returns an error, which it returns.
+func (b *Batch) eachPosition(fn func(table string, p Position) error) error {
+	for i := range b.Events {
+		if err := fn("events", b.Events[i].Pos); err != nil {
+			return err
 		}
 	}
-	for i := range b.Events {
-		check("events", b.Events[i].Pos)
-	}
 	for i := range b.Sessions {
-		check("sessions", b.Sessions[i].Pos)
+		if err := fn("sessions", b.Sessions[i].Pos); err != nil {
+			return err
+		}
 	}
 	for i := range b.KPIs {
-		check("kpi", b.KPIs[i].Pos)
-		if err == nil && b.KPIs[i].Window != Minute && b.KPIs[i].Window != Hour {
-			err = fmt.Errorf("%w: kpi row with window %q", ErrInvalidBatch, b.KPIs[i].Window)
+		if err := fn("kpi", b.KPIs[i].Pos); err != nil {
+			return err
 		}
 	}
 	for i := range b.Completeness {
-		check("completeness", b.Completeness[i].Pos)
+		if err := fn("completeness", b.Completeness[i].Pos); err != nil {
+			return err
+		}
 	}
 	for i := range b.Alerts {
-		check("alerts", b.Alerts[i].Pos)
+		if err := fn("alerts", b.Alerts[i].Pos); err != nil {
+			return err
+		}
 	}
 	for i := range b.DeadLetters {
-		check("dead_letters", b.DeadLetters[i].Pos)
+		if err := fn("dead_letters", b.DeadLetters[i].Pos); err != nil {
+			return err
+		}
 	}
-	return err
+	return nil
+}
+
+// batchTopics returns the topics of offsets, each once.
+func batchTopics(offsets []Offset) []string {
+	topics := make([]string, 0, len(offsets))
+	for _, o := range offsets {
+		if !slices.Contains(topics, o.Topic) {
+			topics = append(topics, o.Topic)
+		}
+	}
+	return topics
 }
 
 // Since returns the part of b that is new given the next offsets a
