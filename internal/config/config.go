@@ -33,13 +33,24 @@ func EnvName(flagName string) string {
 	return EnvPrefix + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// Resolve parses args into fs and then fills every flag not given on the
-// command line from the environment (getenv) or from the config file named
-// by the --config flag (or GAMEPULSE_CONFIG). command names the file section
-// that applies. Unknown keys in that section are an error; unknown top-level
-// keys are ignored, as they may belong to other commands.
+// Resolve parses args into fs (see Parse) and then fills every flag not
+// given on the command line from the environment (getenv) or from the config
+// file named by the --config flag (or GAMEPULSE_CONFIG). command names the
+// file section that applies. Unknown keys in that section are an error;
+// unknown top-level keys are ignored, as they may belong to other commands.
 func Resolve(fs *flag.FlagSet, command string, args []string, getenv func(string) string) error {
-	if err := fs.Parse(args); err != nil {
+	return ResolveChecked(fs, command, args, getenv, nil)
+}
+
+// ResolveChecked is Resolve with check, when not nil, called on each flag
+// just after a value is set from any of the three sources (defaults are not
+// checked). The error of check is returned as it is for a command-line flag,
+// and after the environment variable's or the file's name otherwise.
+func ResolveChecked(fs *flag.FlagSet, command string, args []string, getenv func(string) string, check func(*flag.Flag) error) error {
+	if check == nil {
+		check = func(*flag.Flag) error { return nil }
+	}
+	if err := Parse(fs, args, check); err != nil {
 		return err
 	}
 	set := map[string]bool{}
@@ -52,6 +63,9 @@ func Resolve(fs *flag.FlagSet, command string, args []string, getenv func(string
 		}
 		if v, ok := lookup(getenv, EnvName(name)); ok {
 			if err := fs.Set(name, v); err != nil {
+				return fmt.Errorf("%s: invalid value %q for --%s: %w", EnvName(name), v, name, err)
+			}
+			if err := check(fs.Lookup(name)); err != nil {
 				return fmt.Errorf("%s: %w", EnvName(name), err)
 			}
 			set[name] = true
@@ -87,9 +101,65 @@ func Resolve(fs *flag.FlagSet, command string, args []string, getenv func(string
 			if err := fs.Set(name, v); err != nil {
 				return fmt.Errorf("%s: %s: %w", path, name, err)
 			}
+			if err := check(fs.Lookup(name)); err != nil {
+				return fmt.Errorf("%s: %s: %w", path, name, err)
+			}
 		}
 	}
 	return nil
+}
+
+// Parse parses args into fs as fs.Parse does, with three differences. Flags
+// may follow arguments (gamepulse query "SQL" --format csv); "--" ends the
+// flags, and a lone "-" is an argument. An error is one sentence that names
+// the flag as users write it, --name, and nothing is printed: -h, -help and
+// --help (unless fs defines them) call fs.Usage and return flag.ErrHelp.
+// check, when not nil, is called on each flag just after it is set.
+func Parse(fs *flag.FlagSet, args []string, check func(*flag.Flag) error) error {
+	var positional []string
+	for i := 0; i < len(args); i++ {
+		arg := args[i]
+		if arg == "--" {
+			positional = append(positional, args[i+1:]...)
+			break
+		}
+		if len(arg) < 2 || arg[0] != '-' {
+			positional = append(positional, arg)
+			continue
+		}
+		name := strings.TrimPrefix(arg[1:], "-")
+		if name == "" || name[0] == '-' || name[0] == '=' {
+			return fmt.Errorf("bad flag syntax: %s", arg)
+		}
+		name, value, hasValue := strings.Cut(name, "=")
+		f := fs.Lookup(name)
+		if f == nil {
+			if name == "h" || name == "help" {
+				fs.Usage()
+				return flag.ErrHelp
+			}
+			return fmt.Errorf("unknown flag --%s", name)
+		}
+		if !hasValue {
+			if b, ok := f.Value.(interface{ IsBoolFlag() bool }); ok && b.IsBoolFlag() {
+				value = "true"
+			} else if i+1 < len(args) {
+				i++
+				value = args[i]
+			} else {
+				return fmt.Errorf("flag --%s needs a value", name)
+			}
+		}
+		if err := fs.Set(name, value); err != nil {
+			return fmt.Errorf("invalid value %q for --%s: %w", value, name, err)
+		}
+		if check != nil {
+			if err := check(f); err != nil {
+				return err
+			}
+		}
+	}
+	return fs.Parse(append([]string{"--"}, positional...))
 }
 
 // ReadFile reads a config file and returns the keys of command's section and

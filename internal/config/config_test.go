@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"flag"
 	"io"
 	"path/filepath"
@@ -83,5 +84,68 @@ func TestDescribe(t *testing.T) {
 	d := Describe(fs)
 	if !strings.Contains(d, "`--max-events` | `GAMEPULSE_MAX_EVENTS` | `1000` | events per batch") {
 		t.Fatalf("unexpected table:\n%s", d)
+	}
+}
+
+func TestFlagsMayFollowArguments(t *testing.T) {
+	fs, listen, _, max := gatewayFlags()
+	verbose := fs.Bool("verbose", false, "")
+	err := Resolve(fs, "gateway", []string{"one", "--max-events", "3", "-", "--verbose", "--listen=:1", "--", "--max-events", "-"}, func(string) string { return "" })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if *max != 3 || *listen != ":1" || !*verbose {
+		t.Fatalf("flags after an argument were not parsed: max=%d listen=%q verbose=%v", *max, *listen, *verbose)
+	}
+	if got := strings.Join(fs.Args(), " "); got != "one - --max-events -" {
+		t.Fatalf("arguments: %q", got)
+	}
+}
+
+func TestParseErrorsNameTheFlagAndPrintNothing(t *testing.T) {
+	for args, want := range map[string]string{
+		"--bogus":           "unknown flag --bogus",
+		"-bogus=1":          "unknown flag --bogus",
+		"--max-events":      "flag --max-events needs a value",
+		"--max-events lots": `invalid value "lots" for --max-events: parse error`,
+		"---x":              "bad flag syntax: ---x",
+	} {
+		fs, _, _, _ := gatewayFlags()
+		var out strings.Builder
+		fs.SetOutput(&out)
+		fs.Usage = func() { out.WriteString("usage") }
+		err := Resolve(fs, "gateway", strings.Fields(args), func(string) string { return "" })
+		if err == nil || err.Error() != want {
+			t.Errorf("%s: want %q, got %v", args, want, err)
+		}
+		if out.Len() > 0 {
+			t.Errorf("%s: printed %q", args, out.String())
+		}
+	}
+}
+
+func TestCheckSeesEverySource(t *testing.T) {
+	file := filepath.Join("testdata", "gateway.good.yaml")
+	check := func(f *flag.Flag) error {
+		if f.Name == "max-events" && f.Value.String() != "1000" {
+			return errors.New("--max-events must be 1000, got " + f.Value.String())
+		}
+		return nil
+	}
+	for _, tc := range []struct {
+		args []string
+		env  map[string]string
+		want string
+	}{
+		{[]string{"--max-events", "9"}, nil, "--max-events must be 1000, got 9"},
+		{nil, map[string]string{"GAMEPULSE_MAX_EVENTS": "7"}, "GAMEPULSE_MAX_EVENTS: --max-events must be 1000, got 7"},
+		{[]string{"--config", file}, nil, file + ": max-events: --max-events must be 1000, got 500"},
+		{[]string{"--max-events", "1000"}, map[string]string{"GAMEPULSE_MAX_EVENTS": "7"}, ""},
+	} {
+		fs, _, _, _ := gatewayFlags()
+		err := ResolveChecked(fs, "gateway", tc.args, func(k string) string { return tc.env[k] }, check)
+		if (tc.want == "" && err != nil) || (tc.want != "" && (err == nil || err.Error() != tc.want)) {
+			t.Errorf("%q %v: want %q, got %v", tc.args, tc.env, tc.want, err)
+		}
 	}
 }
