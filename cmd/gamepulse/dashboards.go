@@ -51,29 +51,29 @@ Examples:
 		fs.StringVar(&opts.DashboardsPath, "dashboards-path", opts.DashboardsPath, "export: where Grafana's server finds the dashboards/ files")
 		fs.StringVar(&opts.Folder, "grafana-folder", opts.Folder, "export: the Grafana folder of the dashboards")
 		format := fs.String("format", "text", "queries: text (one expression per line) or rules (a rule file for promtool check rules)")
-		// The action comes first: gamepulse dashboards export [flags] DIR.
-		action := ""
-		if len(args) > 0 && args[0] != "" && args[0][0] != '-' {
-			action, args = args[0], args[1:]
-		}
-		if err := resolve(fs, env, args); err != nil {
+		// gamepulse dashboards export [flags] DIR, or queries [flags].
+		if err := resolveArgs(fs, env, args, -1); err != nil {
 			return err
 		}
-		switch action {
+		switch fs.Arg(0) {
 		case "export":
-			if fs.NArg() != 1 {
-				return errors.New("dashboards export: give the directory to write into, e.g. deploy/grafana")
+			if fs.NArg() != 2 {
+				err := checkArgs(fs, 2) // names the stray ones
+				if err == nil {
+					err = errors.New("no directory")
+				}
+				return usagef("dashboards export: give the directory to write into, e.g. deploy/grafana (%v)", err)
 			}
-			return exportDashboards(env, fs.Arg(0), opts)
+			return exportDashboards(env, fs.Arg(1), opts)
 		case "queries":
-			if fs.NArg() != 0 {
-				return fmt.Errorf("dashboards queries: unexpected argument %q", fs.Arg(0))
+			if err := checkArgs(fs, 1); err != nil {
+				return err
 			}
 			return printDashboardQueries(env, *format)
 		case "":
-			return errors.New("dashboards: give an action, export or queries (gamepulse help dashboards)")
+			return usagef("dashboards: give an action, export or queries (gamepulse help dashboards)")
 		}
-		return fmt.Errorf("dashboards: unknown action %q: export or queries", action)
+		return usagef("dashboards: unknown action %q: export or queries", fs.Arg(0))
 	}
 	return c
 }

@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime"
 	"runtime/debug"
 	"strings"
 	"syscall"
@@ -49,24 +50,66 @@ func commands() []command {
 		loadtestCommand(),
 		benchProcessCommand(),
 		settingsCommand(),
-		{name: "version", summary: "print the version", run: func(_ context.Context, env *Env, _ []string) error {
-			fmt.Fprintln(env.Stdout, "gamepulse", version())
-			return nil
-		}},
+		{name: "version", summary: "print the version, the commit and the Go version (also gamepulse --version)", run: runVersion},
 	}
 }
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
-	if err := Main(ctx, env, os.Args[1:]); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
-		fmt.Fprintln(os.Stderr, "gamepulse:", err)
-		os.Exit(1)
+	code := report(env.Stderr, Main(ctx, env, os.Args[1:]))
+	stop()
+	os.Exit(code)
+}
+
+// usageError is a mistake in how gamepulse was called: an unknown command or
+// flag, a bad flag value, a stray argument. report prints it as one line and
+// a hint, and the exit status is 2.
+type usageError struct {
+	command string // the subcommand, "" before one is known
+	err     error
+}
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return &usageError{err: fmt.Errorf(format, args...)}
+}
+
+// asUsage marks err, when it is not one already, as a usage error.
+func asUsage(err error) error {
+	var ue *usageError
+	if err == nil || errors.Is(err, flag.ErrHelp) || errors.As(err, &ue) {
+		return err
 	}
+	return &usageError{err: err}
+}
+
+// report prints Main's error on w and returns the exit status: 0 for success
+// and --help; 2 for a usage error, printed as
+//
+//	gamepulse gateway: unknown flag --bogus
+//	Run 'gamepulse gateway --help' for usage.
+//
+// and 1 for any other error.
+func report(w io.Writer, err error) int {
+	var ue *usageError
+	switch {
+	case err == nil || errors.Is(err, flag.ErrHelp):
+		return 0
+	case errors.As(err, &ue):
+		prog := "gamepulse"
+		if ue.command != "" {
+			prog += " " + ue.command
+		}
+		msg := strings.TrimPrefix(err.Error(), ue.command+": ") // messages that name their command already
+		fmt.Fprintf(w, "%s: %s\nRun '%s --help' for usage.\n", prog, msg, prog)
+		return 2
+	}
+	fmt.Fprintln(w, "gamepulse:", err)
+	return 1
 }
 
 // Main runs the subcommand named by args[0].
@@ -78,13 +121,23 @@ func Main(ctx context.Context, env *Env, args []string) error {
 		printHelp(env.Stdout)
 		return nil
 	}
+	if args[0] == "--version" || args[0] == "-version" {
+		args = append([]string{"version"}, args[1:]...)
+	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, env, args[1:])
+			err := c.run(ctx, env, args[1:])
+			var ue *usageError
+			if errors.As(err, &ue) && ue.command == "" {
+				ue.command = c.name
+			}
+			return err
 		}
 	}
-	printHelp(env.Stderr)
-	return fmt.Errorf("unknown command %q", args[0])
+	if strings.HasPrefix(args[0], "-") {
+		return usagef("unknown flag %s", args[0])
+	}
+	return usagef("unknown command %q", args[0])
 }
 
 func printHelp(w io.Writer) {
@@ -134,6 +187,42 @@ func newFlagSet(env *Env, c command) *flag.FlagSet {
 		env.onFlags(fs)
 	}
 	return fs
+}
+
+// runVersion prints the version, the commit and the Go version of the
+// binary, from its build information.
+func runVersion(_ context.Context, env *Env, args []string) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	fs.Usage = func() {
+		fmt.Fprintln(env.Stdout, "Usage: gamepulse version (or gamepulse --version)\n\nPrints the version, the commit it was built from and the Go version.")
+	}
+	if err := parseArgs(fs, args, 0); err != nil {
+		return err
+	}
+	commit, goVersion := "unknown", runtime.Version()
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		goVersion = bi.GoVersion
+		var rev, at, modified string
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.time":
+				at = " " + s.Value
+			case "vcs.modified":
+				if s.Value == "true" {
+					modified = " (modified)"
+				}
+			}
+		}
+		if rev != "" {
+			commit = rev + at + modified
+		}
+	}
+	fmt.Fprintln(env.Stdout, "gamepulse", version())
+	fmt.Fprintln(env.Stdout, "commit:", commit)
+	fmt.Fprintf(env.Stdout, "go: %s %s/%s\n", goVersion, runtime.GOOS, runtime.GOARCH)
+	return nil
 }
 
 func version() string {

@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/csv"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -31,11 +30,11 @@ Examples:
 		fs := newFlagSet(env, c)
 		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
 		format := fs.String("format", "table", "output format: table, csv or json")
-		if err := resolve(fs, env, args); err != nil {
+		if err := resolveArgs(fs, env, args, -1); err != nil {
 			return err
 		}
 		if fs.NArg() != 1 {
-			return errors.New("query: give exactly one SQL statement (quote it)")
+			return usagef("give exactly one SQL statement (quote it), got %d arguments: %q", fs.NArg(), fs.Args())
 		}
 		w, err := openWarehouse(ctx, *wh)
 		if err != nil {

@@ -24,7 +24,7 @@ environment variable, default and meaning.`,
 		fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
 		fs.SetOutput(env.Stderr)
 		fs.Usage = func() { fmt.Fprintln(env.Stdout, c.usage) }
-		if err := fs.Parse(args); err != nil {
+		if err := parseArgs(fs, args, 1); err != nil {
 			return err
 		}
 		only := fs.Arg(0)
@@ -41,7 +41,7 @@ environment variable, default and meaning.`,
 			fmt.Fprintf(env.Stdout, "### gamepulse %s\n\n%s\n", cmd.name, config.Describe(sfs))
 		}
 		if only != "" && !found {
-			return fmt.Errorf("no command %q with settings", only)
+			return usagef("no command %q with settings", only)
 		}
 		return nil
 	}

@@ -72,7 +72,7 @@ Examples:
 			}
 		}
 		if dests != 1 {
-			return errors.New("simulate: give exactly one destination: --gateway URL, --brokers ADDRS or --out FILE|-")
+			return usagef("simulate: give exactly one destination: --gateway URL, --brokers ADDRS or --out FILE|-")
 		}
 		var sink simulate.Sink
 		switch {

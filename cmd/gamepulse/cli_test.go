@@ -1,0 +1,181 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// runCLI runs Main with a short deadline: a command that should refuse its
+// arguments must not start working.
+func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	e := &Env{Stdout: &out, Stderr: &errb, Getenv: func(k string) string { return env[k] }}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = Main(ctx, e, args)
+	return out.String(), errb.String(), err
+}
+
+func tempWarehouse(t *testing.T) string {
+	return "duckdb://" + filepath.Join(t.TempDir(), "w.duckdb")
+}
+
+func TestFlagsAreAcceptedAfterArguments(t *testing.T) {
+	wh := tempWarehouse(t)
+	out, stderr, err := runCLI(t, nil, "query", "--warehouse", wh, "SELECT 1 AS one", "--format", "csv")
+	if err != nil || out != "one\n1\n" {
+		t.Fatalf("query with a flag after the statement: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
+	}
+	out, _, err = runCLI(t, nil, "dashboards", "--format", "rules", "queries")
+	if err != nil || !strings.Contains(out, "groups:") {
+		t.Fatalf("dashboards with a flag before the action: %v\n%s", err, out)
+	}
+	// "--" ends the flags: what follows is an argument even when it starts with a dash.
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	_, _, err = runCLI(t, nil, "simulate", "--count", "1", "--out", file, "--", "--rate")
+	if err == nil || !strings.Contains(err.Error(), `"--rate"`) {
+		t.Fatalf(`simulate -- --rate: want the stray "--rate" refused, got %v`, err)
+	}
+}
+
+func TestStrayArgumentsAreRefusedByName(t *testing.T) {
+	wh := tempWarehouse(t)
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	cases := map[string][]string{
+		"simulate first":  {"simulate", "extra", "--count", "1", "--out", file},
+		"simulate last":   {"simulate", "--count", "1", "--out", file, "extra"},
+		"kpis":            {"kpis", "--warehouse", wh, "extra"},
+		"query":           {"query", "--warehouse", wh, "SELECT 1", "extra"},
+		"settings":        {"settings", "gateway", "extra"},
+		"version":         {"version", "extra"},
+		"dashboards":      {"dashboards", "queries", "extra"},
+		"dashboards dirs": {"dashboards", "export", t.TempDir(), "extra"},
+	}
+	for _, c := range commands() {
+		switch c.name {
+		case "query", "dashboards", "settings", "version":
+		default:
+			cases["every command/"+c.name] = []string{c.name, "extra"}
+		}
+	}
+	for name, args := range cases {
+		t.Run(name, func(t *testing.T) {
+			out, stderr, err := runCLI(t, nil, args...)
+			if err == nil || !strings.Contains(err.Error(), `"extra"`) {
+				t.Fatalf("%q: want the stray argument named, got %v", args, err)
+			}
+			if strings.Contains(stderr, "level=") {
+				t.Fatalf("%q: work started before the refusal:\n%s%s", args, out, stderr)
+			}
+		})
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Fatal("simulate wrote events despite a stray argument")
+	}
+}
+
+func TestNegativeValuesAreRefusedBeforeAnyWork(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	cases := []struct {
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{nil, []string{"--rate", "-5"}, "--rate must be ≥ 0, got -5"},
+		{nil, []string{"--duration", "-5s"}, "--duration must be ≥ 0, got -5s"},
+		{nil, []string{"--count", "-1"}, "--count must be ≥ 0, got -1"},
+		{nil, []string{"--batch-size", "-3"}, "--batch-size must be ≥ 1, got -3"},
+		{map[string]string{"GAMEPULSE_RATE": "-1"}, nil, "GAMEPULSE_RATE: --rate must be ≥ 0, got -1"},
+		{nil, []string{"--late", "1.5"}, "--late must be between 0 and 1, got 1.5"},
+	}
+	for _, tc := range cases {
+		args := append([]string{"simulate", "--count", "10", "--out", file}, tc.args...)
+		out, stderr, err := runCLI(t, tc.env, args...)
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%q %v: want %q, got %v", args, tc.env, tc.want, err)
+		}
+		if out != "" || stderr != "" {
+			t.Errorf("%q: printed before refusing:\n%s%s", args, out, stderr)
+		}
+	}
+	if _, err := os.Stat(file); err == nil {
+		t.Fatal("simulate ran despite a bad value")
+	}
+}
+
+// TestEveryNumericFlagRefusesAValueOutsideItsRule walks every command's flag
+// set: each numeric flag has a rule (flagRuleOf), and a value outside it is a
+// usage error that names the flag, the rule and the value, before anything
+// is printed.
+func TestEveryNumericFlagRefusesAValueOutsideItsRule(t *testing.T) {
+	for _, c := range commands() {
+		fs := settingsOf(c)
+		if fs == nil {
+			continue
+		}
+		fs.VisitAll(func(f *flag.Flag) {
+			v, numeric := numberOf(f)
+			if !numeric {
+				return
+			}
+			r, ok := flagRuleOf(c.name, f.Name)
+			if !ok {
+				t.Errorf("%s --%s (default %v) has no rule in flagRuleOf", c.name, f.Name, v)
+				return
+			}
+			for _, bad := range badValues(f, r) {
+				t.Run(c.name+"/"+f.Name+"="+bad, func(t *testing.T) {
+					out, stderr, err := runCLI(t, nil, c.name, "--"+f.Name, bad)
+					want := "--" + f.Name + " must be " + r.text + ", got "
+					var ue *usageError
+					if !errors.As(err, &ue) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), strings.TrimLeft(bad, "-")) {
+						t.Fatalf("want a usage error %q…%s, got %v", want, bad, err)
+					}
+					if out != "" || stderr != "" {
+						t.Fatalf("printed before refusing:\n%s%s", out, stderr)
+					}
+				})
+			}
+		})
+	}
+}
+
+// badValues returns values of f's type just outside r.
+func badValues(f *flag.Flag, r flagRule) []string {
+	var below, above []float64
+	switch {
+	case r.min == -math.MaxFloat64:
+	case r.orMinusOne:
+		below = []float64{-2, 0}
+	default:
+		below = []float64{math.Min(r.min-1, -1)}
+		if r.min > 0 {
+			below = append(below, 0)
+		}
+	}
+	if r.max < math.MaxFloat64 {
+		above = []float64{r.max + 1}
+	}
+	var out []string
+	for _, v := range append(below, above...) {
+		switch f.Value.(flag.Getter).Get().(type) {
+		case time.Duration:
+			out = append(out, time.Duration(v*float64(time.Second)).String())
+		case float64:
+			out = append(out, strconv.FormatFloat(v, 'g', -1, 64))
+		default:
+			out = append(out, strconv.FormatInt(int64(v), 10))
+		}
+	}
+	return out
+}
