@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,4 +179,64 @@ func badValues(f *flag.Flag, r flagRule) []string {
 		}
 	}
 	return out
+}
+
+// runReported runs Main as the binary does: what report prints on stderr,
+// and the exit status.
+func runReported(t *testing.T, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
+	out, errs, err := runCLI(t, nil, args...)
+	var b strings.Builder
+	code = report(&b, err)
+	return out, errs + b.String(), code
+}
+
+func TestUsageErrorsAreOneLineWithAHint(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"gateway", "--bogus"}, "gamepulse gateway: unknown flag --bogus\nRun 'gamepulse gateway --help' for usage.\n"},
+		{[]string{"frobnicate"}, "gamepulse: unknown command \"frobnicate\"\nRun 'gamepulse --help' for usage.\n"},
+		{[]string{"--bogus"}, "gamepulse: unknown flag --bogus\nRun 'gamepulse --help' for usage.\n"},
+		{[]string{"gateway", "--max-events", "lots"}, "gamepulse gateway: invalid value \"lots\" for --max-events: parse error\nRun 'gamepulse gateway --help' for usage.\n"},
+		{[]string{"gateway", "--max-events"}, "gamepulse gateway: flag --max-events needs a value\nRun 'gamepulse gateway --help' for usage.\n"},
+		{[]string{"kpis", "extra"}, "gamepulse kpis: unexpected argument \"extra\"\nRun 'gamepulse kpis --help' for usage.\n"},
+		{[]string{"simulate", "--rate", "-5"}, "gamepulse simulate: --rate must be ≥ 0, got -5\nRun 'gamepulse simulate --help' for usage.\n"},
+		{[]string{"simulate", "--count", "1"}, "gamepulse simulate: give exactly one destination: --gateway URL, --brokers ADDRS or --out FILE|-\nRun 'gamepulse simulate --help' for usage.\n"},
+		{[]string{"broker", "--log-format", "xml"}, "gamepulse broker: --log-format must be text or json, got \"xml\"\nRun 'gamepulse broker --help' for usage.\n"},
+		{[]string{"version", "--short"}, "gamepulse version: unknown flag --short\nRun 'gamepulse version --help' for usage.\n"},
+	} {
+		out, stderr, code := runReported(t, tc.args...)
+		if code != 2 || stderr != tc.want || out != "" {
+			t.Errorf("%q: exit %d, stdout %q, stderr:\n%s\nwant exit 2 and:\n%s", tc.args, code, out, stderr, tc.want)
+		}
+	}
+}
+
+func TestHelpIsOnStdoutAndRuntimeErrorsExitOne(t *testing.T) {
+	out, stderr, code := runReported(t, "gateway", "--help")
+	if code != 0 || stderr != "" || !strings.Contains(out, "Usage: gamepulse gateway") || !strings.Contains(out, "--max-events") {
+		t.Fatalf("gateway --help: exit %d, stderr %q, stdout:\n%s", code, stderr, out)
+	}
+	out, stderr, code = runReported(t, "--help")
+	if code != 0 || stderr != "" || !strings.Contains(out, "Commands:") {
+		t.Fatalf("--help: exit %d, stderr %q, stdout:\n%s", code, stderr, out)
+	}
+	// The gateway's own check of its settings is not a usage error of the command line.
+	_, stderr, code = runReported(t, "gateway", "--brokers", "127.0.0.1:1")
+	if code != 1 || !strings.HasPrefix(stderr, "gamepulse: ") || !strings.Contains(stderr, "API keys") {
+		t.Fatalf("gateway without keys: exit %d, stderr:\n%s", code, stderr)
+	}
+}
+
+func TestVersionSaysTheCommitAndTheGoVersion(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"version"}} {
+		out, stderr, code := runReported(t, args...)
+		lines := strings.Split(strings.TrimSpace(out), "\n")
+		if code != 0 || stderr != "" || len(lines) != 3 || !strings.HasPrefix(lines[0], "gamepulse ") ||
+			!strings.HasPrefix(lines[1], "commit: ") || !strings.HasPrefix(lines[2], "go: "+runtime.Version()) {
+			t.Errorf("%q: exit %d, stderr %q, stdout:\n%s", args, code, stderr, out)
+		}
+	}
 }
