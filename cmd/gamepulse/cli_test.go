@@ -13,6 +13,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
 )
 
 // runCLI runs Main with a short deadline: a command that should refuse its
@@ -111,6 +113,26 @@ func TestNegativeValuesAreRefusedBeforeAnyWork(t *testing.T) {
 	}
 	if _, err := os.Stat(file); err == nil {
 		t.Fatal("simulate ran despite a bad value")
+	}
+}
+
+func TestReversedRangesAreRefused(t *testing.T) {
+	wh := tempWarehouse(t)
+	_, _, err := runCLI(t, nil, "reconcile", "--warehouse", wh, "--from", "2026-11-26T00:00:00Z", "--to", "2026-11-25T00:00:00Z")
+	if err == nil || !strings.Contains(err.Error(), "--from 2026-11-26T00:00:00Z is not before --to 2026-11-25T00:00:00Z") {
+		t.Fatalf("reconcile with --from after --to: %v", err)
+	}
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	brokers := strings.Join(c.ListenAddrs(), ",")
+	for _, r := range [][2]string{{"100", "5"}, {"7", "7"}, {"2026-11-26T00:00:00Z", "2026-11-25T00:00:00Z"}} {
+		_, _, err = runCLI(t, nil, "replay", "--brokers", brokers, "--warehouse", wh, "--topic", "gamepulse.sessions", "--from", r[0], "--to", r[1])
+		if err == nil || !strings.Contains(err.Error(), "--from "+r[0]+" is not before --to "+r[1]) {
+			t.Fatalf("replay --from %s --to %s: %v", r[0], r[1], err)
+		}
 	}
 }
 

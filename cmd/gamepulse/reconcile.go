@@ -69,14 +69,17 @@ Examples:
 			t := now.Add(-*settle)
 			if *to != "" {
 				if t, err = time.Parse(time.RFC3339Nano, *to); err != nil {
-					return t, t, fmt.Errorf("reconcile: --to: %w", err)
+					return t, t, usagef("reconcile: --to: %w", err)
 				}
 			}
 			f := t.Add(-*lookback)
 			if *from != "" {
 				if f, err = time.Parse(time.RFC3339Nano, *from); err != nil {
-					return f, t, fmt.Errorf("reconcile: --from: %w", err)
+					return f, t, usagef("reconcile: --from: %w", err)
 				}
+			}
+			if !f.Before(t) {
+				return f, t, usagef("the range is empty: --from %s is not before --to %s", f.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
 			}
 			return f, t, nil
 		}

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -62,21 +61,24 @@ Examples:
 		}
 		req := loader.ReplayRequest{Topic: *topic}
 		if *topic == "" {
-			return errors.New("replay: --topic is required")
+			return usagef("replay: --topic is required")
 		}
 		if *from == "" {
-			return errors.New(`replay: --from is required (an offset, an RFC 3339 time or "start")`)
+			return usagef(`replay: --from is required (an offset, an RFC 3339 time or "start")`)
 		}
 		if req.From, err = parseBound(*from, "start"); err != nil {
-			return fmt.Errorf("replay: --from: %w", err)
+			return usagef("replay: --from: %w", err)
 		}
 		if req.To, err = parseBound(*to, "loaded"); err != nil {
-			return fmt.Errorf("replay: --to: %w", err)
+			return usagef("replay: --to: %w", err)
+		}
+		if emptyRange(req.From, req.To) {
+			return usagef("the range is empty: --from %s is not before --to %s", *from, *to)
 		}
 		for _, p := range splitComma(*parts) {
 			n, err := strconv.ParseInt(p, 10, 32)
 			if err != nil || n < 0 {
-				return fmt.Errorf("replay: --replay-partitions: %q is not a partition number", p)
+				return usagef("replay: --replay-partitions: %q is not a partition number", p)
 			}
 			req.Partitions = append(req.Partitions, int32(n))
 		}
@@ -108,6 +110,19 @@ Examples:
 		return nil
 	}
 	return c
+}
+
+// emptyRange reports whether from is not before to, when both are offsets or
+// both are times (other bounds are known only to Kafka and the warehouse).
+func emptyRange(from, to loader.Bound) bool {
+	isOffset := func(b loader.Bound) bool { return !b.Start && !b.Loaded && b.Time.IsZero() }
+	switch {
+	case isOffset(from) && isOffset(to):
+		return from.Offset >= to.Offset
+	case !from.Time.IsZero() && !to.Time.IsZero():
+		return !from.Time.Before(to.Time)
+	}
+	return false
 }
 
 // parseBound parses an offset, an RFC 3339 time, or the keyword: "start"
