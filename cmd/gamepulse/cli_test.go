@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
 // runCLI runs Main with a short deadline: a command that should refuse its
@@ -133,6 +135,43 @@ func TestReversedRangesAreRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "--from "+r[0]+" is not before --to "+r[1]) {
 			t.Fatalf("replay --from %s --to %s: %v", r[0], r[1], err)
 		}
+	}
+}
+
+func TestHelpSaysWhatTheDemoRuns(t *testing.T) {
+	top, _, _ := runCLI(t, nil, "help")
+	demo, _, _ := runCLI(t, nil, "demo", "--help")
+	paragraph := func(text, start string) string {
+		i := strings.Index(text, start)
+		if i < 0 {
+			t.Fatalf("no %q in:\n%s", start, text)
+		}
+		text = text[i:]
+		if j := strings.Index(text, "\n\n"); j >= 0 {
+			text = text[:j]
+		}
+		return text
+	}
+	topLine, demoPara := paragraph(top, "gamepulse demo "), paragraph(demo, "Starts, in this process")
+	for _, stage := range []string{"broker", "gateway", "processor", "loader", "reconcile", "simulator"} {
+		if !strings.Contains(topLine, stage) || !strings.Contains(demoPara, stage) {
+			t.Errorf("the help does not say the demo runs the %s:\n%s\n%s", stage, topLine, demoPara)
+		}
+	}
+	for _, c := range commands() {
+		if c.name == "load" && !strings.Contains(c.summary, "Snowflake") {
+			t.Errorf("load's summary leaves out Snowflake: %s", c.summary)
+		}
+	}
+}
+
+func TestReplayPrintsItsSummaryOnlyOnStdout(t *testing.T) {
+	var stderr bytes.Buffer
+	report, clear := replayProgress(&stderr, time.Now())
+	report(loader.ReplayStats{Records: 10, Rows: 10, Transactions: 1})
+	clear()
+	if stderr.Len() > 0 {
+		t.Fatalf("replay repeats its summary on stderr, which is not a terminal: %q", stderr.String())
 	}
 }
 

@@ -28,11 +28,12 @@ func demoCommand() command {
 		usage: `Usage: gamepulse demo [--duration D] [--rate R] [--listen ADDR]
 
 Starts, in this process: the embedded Kafka-protocol broker (state in
---data-dir), the ingest gateway, and the game simulator sending to the gateway
-over HTTP, with a few duplicated, late and malformed events so that the
-rejections show. A status line shows events/s accepted and rejected, totals
-and the raw topic's end offset. Ctrl-C (or --duration) stops everything
-cleanly.
+--data-dir), the ingest gateway, the stream processor, the warehouse loader
+(into --warehouse), reconcile every --reconcile-every, and the game simulator
+sending to the gateway over HTTP, with a few duplicated, late and malformed
+events so that the rejections show. A status line shows events/s accepted and
+rejected, totals, the raw topic's end offset, the processor's progress and the
+rows loaded. Ctrl-C (or --duration) stops everything cleanly.
 
 While it runs, try the gateway yourself (the demo prints a key):
   curl -s -H 'Authorization: Bearer demo-gem-garden' -H 'Content-Type: application/json' \

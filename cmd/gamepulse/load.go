@@ -27,7 +27,7 @@ const (
 func loadCommand() command {
 	c := command{
 		name:    "load",
-		summary: "warehouse loader: the processor's outputs into DuckDB, exactly once",
+		summary: "warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once",
 		usage: `Usage: gamepulse load --brokers ADDRS [--warehouse URL] [flags]
 
 Reads the enriched events, sessions, KPI, alerts and dead-letter topics

@@ -144,7 +144,9 @@ func printHelp(w io.Writer) {
 	fmt.Fprint(w, `gamepulse — a real-time analytics pipeline for game telemetry.
 
 Game clients send events to the gateway; the gateway validates them and stores
-them in Kafka, partitioned by player. Later stages process and load them.
+them in Kafka, partitioned by player. The processor turns them into sessions,
+KPIs and alerts, exactly once, and the loader writes the results into DuckDB
+or Snowflake.
 
 Usage:
   gamepulse <command> [flags]
@@ -157,7 +159,8 @@ Commands:
 	}
 	fmt.Fprint(w, `
 Start here:
-  gamepulse demo                 run broker + gateway + simulator in one process
+  gamepulse demo                 run the pipeline in one process: broker, gateway,
+                                 processor, loader, reconcile and the simulator
   gamepulse help <command>       flags, environment variables and examples
 
 Every flag can also be set as GAMEPULSE_<FLAG> in the environment (dashes

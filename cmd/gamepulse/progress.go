@@ -33,6 +33,13 @@ func (p *progress) line(s string) {
 	fmt.Fprintln(p.w, s)
 }
 
+// clear erases the line from a terminal.
+func (p *progress) clear() {
+	if p.tty && p.used {
+		fmt.Fprint(p.w, "\r\033[K")
+	}
+}
+
 func (p *progress) done() {
 	if p.tty && p.used {
 		fmt.Fprintln(p.w)

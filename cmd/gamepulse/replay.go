@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
@@ -92,13 +93,10 @@ Examples:
 			return err
 		}
 		l := loader.New(loader.Config{Topics: topics, BatchRows: *rows}, base, w, nil, log)
-		pr := newProgress(env.Stderr)
 		start := time.Now()
-		st, err := l.Replay(ctx, req, func(s loader.ReplayStats) {
-			pr.line(fmt.Sprintf("replay: %d records re-read, %d rows rewritten in %d transactions (%s)",
-				s.Records, s.Rows, s.Transactions, time.Since(start).Round(time.Millisecond)))
-		})
-		pr.done()
+		progress, clear := replayProgress(env.Stderr, start)
+		st, err := l.Replay(ctx, req, progress)
+		clear()
 		if err != nil {
 			return err
 		}
@@ -110,6 +108,20 @@ Examples:
 		return nil
 	}
 	return c
+}
+
+// replayProgress returns the replay's progress report: a line on w rewritten
+// in place when w is a terminal, nothing otherwise, and a func that erases
+// the line, since the summary follows on stdout.
+func replayProgress(w io.Writer, start time.Time) (report func(loader.ReplayStats), clear func()) {
+	p := newProgress(w)
+	report = func(s loader.ReplayStats) {
+		if p.tty {
+			p.line(fmt.Sprintf("replay: %d records re-read, %d rows rewritten in %d transactions (%s)",
+				s.Records, s.Rows, s.Transactions, time.Since(start).Round(time.Millisecond)))
+		}
+	}
+	return report, p.clear
 }
 
 // emptyRange reports whether from is not before to, when both are offsets or
