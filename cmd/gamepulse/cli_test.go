@@ -175,6 +175,25 @@ func TestReplayPrintsItsSummaryOnlyOnStdout(t *testing.T) {
 	}
 }
 
+func TestUnknownFormatIsAUsageError(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "events.ndjson")
+	for _, args := range [][]string{
+		{"simulate", "--count", "1", "--out", file, "--format", "yaml"},
+		{"reconcile", "--warehouse", tempWarehouse(t), "--format", "yaml"},
+		{"dashboards", "queries", "--format", "yaml"},
+		{"dashboards", "export", t.TempDir(), "--format", "yaml"},
+		{"loadtest", "--api-key", "k", "--format", "yaml"},
+		{"demo", "--format", "yaml"},
+		{"bench-process", "--mode", "fast"},
+		{"process", "--delivery", "twice"},
+	} {
+		_, _, err := runCLI(t, nil, args...)
+		var ue *usageError
+		if !errors.As(err, &ue) || !strings.Contains(err.Error(), " must be ") || !strings.Contains(err.Error(), args[len(args)-1]) {
+			t.Errorf("%q: want the format refused with the accepted values, got %v", args, err)
+		}
+	}
+}
 // TestEveryNumericFlagRefusesAValueOutsideItsRule walks every command's flag
 // set: each numeric flag has a rule (flagRuleOf), and a value outside it is a
 // usage error that names the flag, the rule and the value, before anything
