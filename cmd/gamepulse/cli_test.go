@@ -194,6 +194,7 @@ func TestUnknownFormatIsAUsageError(t *testing.T) {
 		}
 	}
 }
+
 // TestEveryNumericFlagRefusesAValueOutsideItsRule walks every command's flag
 // set: each numeric flag has a rule (flagRuleOf), and a value outside it is a
 // usage error that names the flag, the rule and the value, before anything
