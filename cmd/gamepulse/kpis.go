@@ -36,7 +36,7 @@ Example:
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
-		w, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh, readWarehouse)
 		if err != nil {
 			return err
 		}

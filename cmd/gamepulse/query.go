@@ -21,7 +21,9 @@ func queryCommand() command {
 
 Runs one SQL statement against the warehouse (see gamepulse load for the
 tables) and prints its rows: a readable table (default), CSV with a header
-row, or JSON (one array of objects).
+row, or JSON (one array of objects). It opens the warehouse read-only; a
+DuckDB file cannot be read while load or demo writes it (stop them first, or
+query a copy of the file).
 
 Examples:
   gamepulse query "SELECT game_id, count(*) AS events FROM events GROUP BY 1 ORDER BY 2 DESC"
@@ -37,7 +39,7 @@ Examples:
 		if fs.NArg() != 1 {
 			return errors.New("query: give exactly one SQL statement (quote it)")
 		}
-		w, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh, readWarehouse)
 		if err != nil {
 			return err
 		}
