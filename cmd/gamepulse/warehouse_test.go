@@ -29,6 +29,8 @@ func newWarehouseFile(t *testing.T) string {
 	}
 	b := warehousetest.Events(0, 0, 3)
 	b.Events[0].Extra = `{"device":{"os":"iOS 18"}}`
+	b.KPIs = []warehouse.KPIRow{warehousetest.KPI("gem-garden", 0, 1, 2)}
+	b.Offsets = append(b.Offsets, warehouse.Offset{Topic: warehousetest.TopicKPI, Partition: 0, Next: 1})
 	if err := w.Apply(t.Context(), b); err != nil {
 		t.Fatal(err)
 	}
