@@ -62,7 +62,6 @@ Examples:
 		// corrections.
 		fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
 		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
-		fs.Lookup("warehouse").DefValue, lc.warehouse = "duckdb:data/demo/warehouse.duckdb", "duckdb:data/demo/warehouse.duckdb"
 		faultsAfter := fs.Duration("faults-after", time.Minute, "when the fault switches below act, after the demo starts")
 		kafkaOutage := fs.Duration("kafka-outage", 0, "fault switch: the embedded broker refuses every request for this long (the gateway answers 503; alerts fire on the live page, then clear); 0: none")
 		stallLoader := fs.Duration("stall-loader", 0, "fault switch: the loader reads and applies nothing for this long (freshness and lag grow; alerts fire, then clear); 0: none")

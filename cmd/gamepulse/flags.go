@@ -119,6 +119,8 @@ func flagChoices(command, flagName string) []string {
 		return []string{"json", "ndjson", "protobuf"}
 	case "reconcile format":
 		return []string{"table", "json"}
+	case "query format", "kpis format":
+		return outputFormatList
 	case "dashboards format":
 		return []string{"text", "rules"}
 	case "bench-process mode":

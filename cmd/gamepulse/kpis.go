@@ -2,9 +2,9 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"io"
+	"reflect"
 	"strings"
 	"text/tabwriter"
 
@@ -15,16 +15,18 @@ func kpisCommand() command {
 	c := command{
 		name:    "kpis",
 		summary: "a summary per game from the warehouse: DAU, revenue, retention, levels, completeness",
-		usage: `Usage: gamepulse kpis [--warehouse URL] [--format table|json]
+		usage: `Usage: gamepulse kpis [--warehouse URL] [--format table|csv|json]
 
 Prints, per game, from the events and sessions tables (UTC days of event
 time): days with activity, DAU (mean distinct active players per day),
 players, new players, revenue (purchases + ads − refunds), ARPDAU, ARPPU,
 payers and payer conversion, D1 and D7 retention (new players active again 1
 or 7 days later, over cohorts whose later day is in the data), average
-session length, the levels with the highest fail rate (≥ 10 starts), and
-completeness per app build (lost, duplicate and out-of-order sequence numbers
-per 100 events). DuckDB and Snowflake warehouses.
+session length (n/a without a closed session), the levels with the highest
+fail rate (≥ 10 starts, at least one fail), and completeness per app build
+(lost, duplicate and out-of-order sequence numbers per 100 events). DuckDB
+and Snowflake warehouses. --format csv and json print a row or object per
+game, with -1 for a figure that is n/a.
 
 Example:
   gamepulse kpis --warehouse duckdb:data/demo/warehouse.duckdb`,
@@ -32,11 +34,11 @@ Example:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlagSet(env, c)
 		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
-		format := fs.String("format", "table", "output format: table or json")
+		format := fs.String("format", "table", "output format: "+outputFormats)
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
-		w, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh, readWarehouse)
 		if err != nil {
 			return err
 		}
@@ -45,17 +47,33 @@ Example:
 		if err != nil {
 			return err
 		}
-		switch *format {
-		case "json":
-			enc := json.NewEncoder(env.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(sums)
-		case "table":
+		if *format == "table" {
 			return printSummaries(env.Stdout, sums)
 		}
-		return fmt.Errorf("--format must be table or json, got %q", *format)
+		return summaryResult(sums).write(env.Stdout, *format)
 	}
 	return c
+}
+
+// summaryResult returns sums as a result set: a row per game, a column per
+// GameSummary field named by its JSON tag, so that --format json prints
+// each summary as encoding/json would and csv has the same columns
+// (hardest_levels and completeness as compact JSON).
+func summaryResult(sums []warehouse.GameSummary) *resultSet {
+	rs := &resultSet{}
+	t := reflect.TypeFor[warehouse.GameSummary]()
+	for f := range t.Fields() {
+		rs.cols = append(rs.cols, strings.Split(f.Tag.Get("json"), ",")[0])
+	}
+	for _, s := range sums {
+		v := reflect.ValueOf(s)
+		row := make([]any, v.NumField())
+		for i := range row {
+			row[i] = v.Field(i).Interface()
+		}
+		rs.rows = append(rs.rows, row)
+	}
+	return rs
 }
 
 func printSummaries(w io.Writer, sums []warehouse.GameSummary) error {
@@ -72,8 +90,12 @@ func printSummaries(w io.Writer, sums []warehouse.GameSummary) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, "game\tdays\tDAU\tplayers\tnew\trevenue USD\tARPDAU\tARPPU\tpayers\tconversion\tD1\tD7\tavg session")
 	for _, s := range sums {
-		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%.2f\t%.4f\t%.2f\t%d\t%s\t%s\t%s\t%.0f s\n", s.Game, s.Days, s.DAU, s.Players, s.NewPlayers,
-			s.RevenueUSD, s.ARPDAU, s.ARPPU, s.Payers, pct(s.Conversion), pct(s.D1Retention), pct(s.D7Retention), s.AvgSessionS)
+		session := "n/a"
+		if s.AvgSessionS >= 0 {
+			session = fmt.Sprintf("%.0f s", s.AvgSessionS)
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%.1f\t%d\t%d\t%.2f\t%.4f\t%.2f\t%d\t%s\t%s\t%s\t%s\n", s.Game, s.Days, s.DAU, s.Players, s.NewPlayers,
+			s.RevenueUSD, s.ARPDAU, s.ARPPU, s.Payers, pct(s.Conversion), pct(s.D1Retention), pct(s.D7Retention), session)
 	}
 	if err := tw.Flush(); err != nil {
 		return err
@@ -84,7 +106,7 @@ func printSummaries(w io.Writer, sums []warehouse.GameSummary) error {
 			levels = append(levels, fmt.Sprintf("%d (%.0f%% of %d)", l.Level, 100*l.FailRate, l.Starts))
 		}
 		if len(levels) == 0 {
-			levels = []string{"none with 10 starts yet"}
+			levels = []string{"none yet (no level with 10 starts has a fail)"}
 		}
 		fmt.Fprintf(w, "\n%s — hardest levels: %s\n", s.Game, strings.Join(levels, ", "))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
@@ -20,7 +21,7 @@ import (
 )
 
 const (
-	defaultWarehouse = "duckdb:data/warehouse.duckdb"
+	defaultWarehouse = "duckdb:data/demo/warehouse.duckdb"
 	warehouseHelp    = "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN (see gamepulse help load)"
 )
 
@@ -41,7 +42,8 @@ reason; the loader keeps going.
 
 --warehouse is a URL: duckdb:///abs/path/file.duckdb (absolute) or
 duckdb:rel/path/file.duckdb (relative to the working directory; the default
-is duckdb:data/warehouse.duckdb), or snowflake://DSN where DSN is
+is duckdb:data/demo/warehouse.duckdb, which demo writes and query, kpis,
+reconcile and replay read), or snowflake://DSN where DSN is
 gosnowflake's (user:password@account/DB/SCHEMA?warehouse=W&role=R; key-pair
 auth with authenticator=SNOWFLAKE_JWT&privateKey=...). The Snowflake sink is
 tested against the fakesnow emulator only.
@@ -98,8 +100,19 @@ func addLoadFlags(fs *flag.FlagSet) *loadFlags {
 	return f
 }
 
-// openWarehouse opens the warehouse a URL names and migrates it.
-func openWarehouse(ctx context.Context, raw string) (warehouse.Warehouse, error) {
+// warehouseUse is what a command does with the warehouse it opens.
+type warehouseUse int
+
+const (
+	createWarehouse warehouseUse = iota // load, demo: create it if needed, migrate, write
+	writeWarehouse                      // replay: it must exist; migrate, write
+	readWarehouse                       // query, kpis, reconcile: it must exist; read only, no migrations
+)
+
+// openWarehouse opens the warehouse a URL names for use. Only the writers
+// migrate it; a reader that found no warehouse fails rather than report on
+// an empty one.
+func openWarehouse(ctx context.Context, raw string, use warehouseUse) (warehouse.Warehouse, error) {
 	u, err := url.Parse(raw)
 	if err != nil {
 		return nil, fmt.Errorf("--warehouse %q: %w", raw, err)
@@ -114,10 +127,18 @@ func openWarehouse(ctx context.Context, raw string) (warehouse.Warehouse, error)
 		if u.Host != "" || path == "" {
 			return nil, fmt.Errorf("--warehouse %q: want duckdb:///abs/path/file.duckdb or duckdb:rel/path/file.duckdb", raw)
 		}
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			return nil, err
+		if use == createWarehouse {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, err
+			}
+			wh, err = warehouse.OpenDuckDB(path)
+		} else {
+			wh, err = warehouse.OpenExistingDuckDB(path, use == readWarehouse)
 		}
-		if wh, err = warehouse.OpenDuckDB(path); err != nil {
+		if errors.Is(err, warehouse.ErrNoWarehouse) {
+			return nil, fmt.Errorf("%w (check --warehouse; gamepulse load and demo create it)", err)
+		}
+		if err != nil {
 			return nil, err
 		}
 	case "snowflake":
@@ -128,6 +149,9 @@ func openWarehouse(ctx context.Context, raw string) (warehouse.Warehouse, error)
 		}
 	default:
 		return nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb or snowflake)", raw, u.Scheme)
+	}
+	if use == readWarehouse {
+		return wh, nil
 	}
 	if err := wh.Migrate(ctx); err != nil {
 		wh.Close()
@@ -141,7 +165,7 @@ func openWarehouse(ctx context.Context, raw string) (warehouse.Warehouse, error)
 func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.Config, topics kafka.Topics,
 	reg prometheus.Registerer, log *slog.Logger) (*loader.Loader, warehouse.Warehouse, error) {
 	log = log.With("component", "loader")
-	sink, err := openWarehouse(ctx, f.warehouse)
+	sink, err := openWarehouse(ctx, f.warehouse, createWarehouse)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -86,7 +86,7 @@ Examples:
 		if _, _, err := rangeAt(time.Now()); err != nil {
 			return err
 		}
-		w, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh, readWarehouse)
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,8 @@ first record at or after the time, by record timestamp, per partition), or
 loaded). The range always ends at what the loader has loaded: the rest is the
 loader's to load. A range that starts before what Kafka still holds
 (retention) is refused. It needs no consumer group and can run beside a live
-loader.
+loader on Snowflake; a DuckDB file is open to one process at a time, so stop
+load or demo first. The warehouse must exist (load and demo create it).
 
 Examples:
   gamepulse replay --topic gamepulse.events.enriched --from 2026-11-25T18:00:00Z --to 2026-11-25T19:00:00Z
@@ -83,7 +84,7 @@ Examples:
 			}
 			req.Partitions = append(req.Partitions, int32(n))
 		}
-		w, err := openWarehouse(ctx, *wh)
+		w, err := openWarehouse(ctx, *wh, writeWarehouse)
 		if err != nil {
 			return err
 		}

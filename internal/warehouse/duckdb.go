@@ -5,7 +5,10 @@ import (
 	"database/sql"
 	"database/sql/driver"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -24,15 +27,55 @@ type DuckDB struct {
 
 var _ Sink = (*DuckDB)(nil)
 
+// ErrNoWarehouse is wrapped by OpenExistingDuckDB's error when there is no
+// database file at the path: a reader must not create an empty warehouse
+// and report on it.
+var ErrNoWarehouse = errors.New("no warehouse")
+
+// ErrWarehouseBusy is wrapped by the error of opening a DuckDB file that
+// another process holds open for writing.
+var ErrWarehouseBusy = errors.New("the warehouse is being written by another gamepulse process (load or demo)")
+
 // OpenDuckDB opens (creating if needed) the DuckDB database at path. Call
 // Migrate before Apply.
 func OpenDuckDB(path string) (*DuckDB, error) {
-	db, err := sql.Open("duckdb", path)
-	if err != nil {
+	return openDuckDB(path, path)
+}
+
+// OpenExistingDuckDB opens the DuckDB database at path, which must exist
+// (ErrNoWarehouse): read-only when readOnly, so that several readers can
+// share the file and a read-only file is readable; for writing otherwise.
+// DuckDB lets a file be open for writing in one process only, with no
+// reader beside it (ErrWarehouseBusy).
+func OpenExistingDuckDB(path string, readOnly bool) (*DuckDB, error) {
+	if path == "" || path == ":memory:" {
+		return nil, fmt.Errorf("warehouse: %w: an in-memory database is empty", ErrNoWarehouse)
+	}
+	if _, err := os.Stat(path); err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w at %s", ErrNoWarehouse, path)
+		}
 		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", path, err)
 	}
-	if err := db.Ping(); err != nil {
-		db.Close()
+	dsn := path
+	if readOnly {
+		dsn += "?access_mode=READ_ONLY"
+	}
+	return openDuckDB(path, dsn)
+}
+
+func openDuckDB(path, dsn string) (*DuckDB, error) {
+	db, err := sql.Open("duckdb", dsn)
+	if err == nil {
+		if err = db.Ping(); err != nil {
+			db.Close()
+		}
+	}
+	if err != nil {
+		if strings.Contains(err.Error(), "Could not set lock on file") {
+			// DuckDB's own message names the lock, not what to do.
+			return nil, fmt.Errorf("%w: DuckDB lets no other process open %s while it runs; stop it first, or query a copy of the file", ErrWarehouseBusy, path)
+		}
 		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", path, err)
 	}
 	return &DuckDB{db: db}, nil

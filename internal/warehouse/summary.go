@@ -9,7 +9,8 @@ import (
 
 // GameSummary is the analyst's one-screen view of a game (gamepulse kpis),
 // computed from the events and sessions tables. Days are UTC days of event
-// time.
+// time. AvgSessionS is the mean length of the game's closed sessions, -1
+// when it has none.
 type GameSummary struct {
 	Game        string              `json:"game_id"`
 	Days        int64               `json:"days"`         // days with activity
@@ -24,7 +25,7 @@ type GameSummary struct {
 	D1Retention float64             `json:"d1_retention"` // share of new players active again the next day (cohorts with a next day in the data); -1: no such cohort
 	D7Retention float64             `json:"d7_retention"` // likewise 7 days later
 	AvgSessionS float64             `json:"avg_session_s"`
-	HardLevels  []LevelFailRate     `json:"hardest_levels"` // highest fail rate first (levels with ≥ 10 starts)
+	HardLevels  []LevelFailRate     `json:"hardest_levels"` // highest fail rate first (levels with ≥ 10 starts and a fail; at most 5)
 	Builds      []BuildCompleteness `json:"completeness"`
 }
 
@@ -53,7 +54,7 @@ func Summaries(ctx context.Context, w Warehouse) ([]GameSummary, error) {
 	get := func(g string) *GameSummary {
 		s := byGame[g]
 		if s == nil {
-			s = &GameSummary{Game: g, D1Retention: -1, D7Retention: -1}
+			s = &GameSummary{Game: g, D1Retention: -1, D7Retention: -1, AvgSessionS: -1}
 			byGame[g] = s
 		}
 		return s
@@ -158,6 +159,9 @@ func Summaries(ctx context.Context, w Warehouse) ([]GameSummary, error) {
 		var level sql.NullInt64
 		if err := r.Scan(&g, &level, &l.Starts, &l.Fails); err != nil {
 			return err
+		}
+		if l.Fails == 0 {
+			return nil // not hard
 		}
 		l.Level = level.Int64
 		l.FailRate = float64(l.Fails) / float64(l.Starts)
