@@ -46,6 +46,8 @@ func commands() []command {
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),
+		topicsCommand(),
+		tailCommand(),
 		loadtestCommand(),
 		benchProcessCommand(),
 		settingsCommand(),
