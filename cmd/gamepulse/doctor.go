@@ -19,13 +19,18 @@ func doctorCommand() command {
 		usage: `Usage: gamepulse doctor --brokers ADDRS [--format text|json]
 
 Checks the cluster and says in plain words what to change: enough brokers for
-the replication factor, min.insync.replicas, unclean leader election off,
-transaction support (needed for exactly-once processing), and the pipeline's
-topics with their partition counts. It changes nothing. Exit status 1 when a
-check fails, 0 otherwise (warnings included).
+the replication factor (with --replication -1, the broker's own
+default.replication.factor, as a dry-run topic creation shows the broker
+applies it), min.insync.replicas, unclean leader election off, transaction
+support (needed for exactly-once processing), and the pipeline's existing
+topics as they are: partitions, replication factor and min.insync.replicas
+against the live brokers. When the broker does not answer a question
+(DescribeConfigs denied, say) doctor says so instead of guessing. It changes
+nothing. Exit status 1 when a check fails, 0 otherwise (warnings included).
 
-Example:
-  gamepulse doctor --brokers kafka-1:9092,kafka-2:9092 --replication 3`,
+Examples:
+  gamepulse doctor --brokers kafka-1:9092,kafka-2:9092 --replication 3
+  gamepulse doctor --brokers 127.0.0.1:9092 --format json`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		fs := newFlagSet(env, c)
@@ -36,6 +41,9 @@ Example:
 		timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")
 		if err := resolve(fs, env, args); err != nil {
 			return err
+		}
+		if *format != "text" && *format != "json" {
+			return fmt.Errorf("doctor: --format must be text or json, got %q", *format)
 		}
 		log, err := lf.logger(env.Stderr)
 		if err != nil {
@@ -64,7 +72,7 @@ Example:
 			if err := enc.Encode(findings); err != nil {
 				return err
 			}
-		default:
+		case "text":
 			for _, f := range findings {
 				fmt.Fprintf(env.Stdout, "[%-4s] %s: %s\n", f.Status, f.Check, f.Detail)
 				if f.Fix != "" {

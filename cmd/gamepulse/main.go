@@ -47,6 +47,8 @@ func commands() []command {
 		simulateCommand(),
 		brokerCommand(),
 		doctorCommand(),
+		topicsCommand(),
+		tailCommand(),
 		loadtestCommand(),
 		benchProcessCommand(),
 		settingsCommand(),
