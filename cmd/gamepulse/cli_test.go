@@ -36,7 +36,7 @@ func tempWarehouse(t *testing.T) string {
 }
 
 func TestFlagsAreAcceptedAfterArguments(t *testing.T) {
-	wh := tempWarehouse(t)
+	wh := "duckdb:" + newWarehouseFile(t)
 	out, stderr, err := runCLI(t, nil, "query", "--warehouse", wh, "SELECT 1 AS one", "--format", "csv")
 	if err != nil || out != "one\n1\n" {
 		t.Fatalf("query with a flag after the statement: %v\nstdout:\n%s\nstderr:\n%s", err, out, stderr)
@@ -65,10 +65,11 @@ func TestStrayArgumentsAreRefusedByName(t *testing.T) {
 		"version":         {"version", "extra"},
 		"dashboards":      {"dashboards", "queries", "extra"},
 		"dashboards dirs": {"dashboards", "export", t.TempDir(), "extra"},
+		"tail":            {"tail", "gamepulse.events.raw", "extra"},
 	}
 	for _, c := range commands() {
 		switch c.name {
-		case "query", "dashboards", "settings", "version":
+		case "query", "dashboards", "settings", "version", "tail":
 		default:
 			cases["every command/"+c.name] = []string{c.name, "extra"}
 		}
@@ -238,7 +239,10 @@ func badValues(f *flag.Flag, r flagRule) []string {
 	switch {
 	case r.min == -math.MaxFloat64:
 	case r.orMinusOne:
-		below = []float64{-2, 0}
+		below = []float64{-2}
+		if r.min > 0 {
+			below = append(below, 0)
+		}
 	default:
 		below = []float64{math.Min(r.min-1, -1)}
 		if r.min > 0 {

@@ -137,13 +137,14 @@ type flagRule struct {
 }
 
 var (
-	anyNumber   = flagRule{min: -math.MaxFloat64, max: math.MaxFloat64, text: "a number"}
-	nonNegative = flagRule{min: 0, max: math.MaxFloat64, text: "≥ 0"}
-	atLeastOne  = flagRule{min: 1, max: math.MaxFloat64, text: "≥ 1"}
-	positive    = flagRule{min: math.SmallestNonzeroFloat64, max: math.MaxFloat64, text: "> 0"}
-	share       = flagRule{min: 0, max: 1, text: "between 0 and 1"}
-	percent     = flagRule{min: 0, max: 100, text: "between 0 and 100"}
-	replicas    = flagRule{min: 1, max: math.MaxFloat64, orMinusOne: true, text: "≥ 1, or -1 for the broker's default"}
+	anyNumber      = flagRule{min: -math.MaxFloat64, max: math.MaxFloat64, text: "a number"}
+	nonNegative    = flagRule{min: 0, max: math.MaxFloat64, text: "≥ 0"}
+	atLeastOne     = flagRule{min: 1, max: math.MaxFloat64, text: "≥ 1"}
+	positive       = flagRule{min: math.SmallestNonzeroFloat64, max: math.MaxFloat64, text: "> 0"}
+	share          = flagRule{min: 0, max: 1, text: "between 0 and 1"}
+	percent        = flagRule{min: 0, max: 100, text: "between 0 and 100"}
+	replicas       = flagRule{min: 1, max: math.MaxFloat64, orMinusOne: true, text: "≥ 1, or -1 for the broker's default"}
+	partitionOrAll = flagRule{min: 0, max: math.MaxFloat64, orMinusOne: true, text: "≥ 0, or -1 for all"}
 )
 
 // flagRuleOf returns the rule of a command's numeric flag. Every numeric flag
@@ -159,6 +160,8 @@ func flagRuleOf(command, flagName string) (flagRule, bool) {
 		return anyNumber, true
 	case "replication":
 		return replicas, true
+	case "partition":
+		return partitionOrAll, true
 	case "duplicates", "late", "malformed":
 		return share, true
 	case "alert-drop-percent":
@@ -167,7 +170,7 @@ func flagRuleOf(command, flagName string) (flagRule, bool) {
 		return positive, true
 	case "batch-size", "batch-rows", "batch-bytes", "concurrency", "events", "partitions", "max-poll-records", "alert-history":
 		return atLeastOne, true
-	case "rate", "count", "duration", "players", "gateway-pid", "max-differences", "warmup", "every", "settle",
+	case "last", "max", "rate", "count", "duration", "players", "gateway-pid", "max-differences", "warmup", "every", "settle",
 		"faults-after", "kafka-outage", "stall-loader", "reconcile-every",
 		// the gateway's limits: 0 takes the default, gateway.Config.Validate checks the rest
 		"max-body-bytes", "max-decompressed-bytes", "max-events", "max-event-bytes", "max-depth", "max-pending-events",

@@ -56,21 +56,12 @@ To see which topics there are and how many records they hold: gamepulse topics.`
 		follow := fs.Bool("follow", false, "keep waiting for new records instead of stopping at the end")
 		isolation := fs.String("isolation", "read_committed", "read_committed (aborted transactions hidden) or read_uncommitted")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up when Kafka does not answer within this long")
-		// The topic may come before the flags: gamepulse tail TOPIC --max 5.
-		var topic string
-		if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
-			topic, args = args[0], args[1:]
-		}
-		if err := resolve(fs, env, args); err != nil {
+		if err := resolveArgs(fs, env, args, 1); err != nil {
 			return err
 		}
-		if topic == "" && fs.NArg() > 0 {
-			topic = fs.Arg(0)
-		} else if fs.NArg() > 0 {
-			return fmt.Errorf("tail: one topic at a time; got %q and %q", topic, fs.Arg(0))
-		}
+		topic := fs.Arg(0)
 		if topic == "" {
-			return errors.New("tail: name the topic to read: gamepulse tail TOPIC (gamepulse topics lists them)")
+			return usagef("name the topic to read: gamepulse tail TOPIC (gamepulse topics lists them)")
 		}
 		var iso kgo.IsolationLevel
 		switch *isolation {
