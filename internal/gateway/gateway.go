@@ -221,12 +221,13 @@ func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusServiceUnavailable, "unavailable", "kafka unavailable; retry later", g.cfg.RetryAfter)
 	}
 
-	body, release, herr := g.readBody(r)
+	body, sent, release, herr := g.readBody(r)
 	defer release()
+	// The bytes read, not Content-Length: a chunked body has none (-1).
+	g.m.bytes.Add(float64(sent))
 	if herr != nil {
 		return writeError(w, herr.status, herr.code, herr.reason, 0)
 	}
-	g.m.bytes.Add(float64(r.ContentLength))
 
 	items, err := event.DecodeBatch(format, body, g.cfg.limits())
 	if err != nil {
@@ -408,25 +409,27 @@ func requestFormat(r *http.Request) (event.Format, *httpError) {
 }
 
 // readBody reads the request body within the size limits, inflating gzip.
-// release returns its buffers to the pool.
-func (g *Gateway) readBody(r *http.Request) (body []byte, release func(), herr *httpError) {
+// sent is the number of bytes read as sent (before inflating), whether the
+// body came with a Content-Length or chunked. release returns its buffers to
+// the pool.
+func (g *Gateway) readBody(r *http.Request) (body []byte, sent int64, release func(), herr *httpError) {
 	noop := func() {}
 	if r.ContentLength > g.cfg.MaxBodyBytes {
-		return nil, noop, tooLarge(fmt.Sprintf("body is %d bytes; the limit is %d", r.ContentLength, g.cfg.MaxBodyBytes))
+		return nil, 0, noop, tooLarge(fmt.Sprintf("body is %d bytes; the limit is %d", r.ContentLength, g.cfg.MaxBodyBytes))
 	}
 	buf := g.getBuf()
 	release = func() { g.putBuf(buf) }
-	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBodyBytes))
+	n, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, release, tooLarge(fmt.Sprintf("body exceeds the limit of %d bytes", g.cfg.MaxBodyBytes))
+			return nil, n, release, tooLarge(fmt.Sprintf("body exceeds the limit of %d bytes", g.cfg.MaxBodyBytes))
 		}
-		return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_body", reason: "reading body: " + err.Error()}
+		return nil, n, release, &httpError{status: http.StatusBadRequest, code: "bad_body", reason: "reading body: " + err.Error()}
 	}
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
-		return buf.Bytes(), release, nil
+		return buf.Bytes(), n, release, nil
 	case "gzip", "x-gzip":
 		zr, _ := g.gzrs.Get().(*gzip.Reader)
 		var err error
@@ -436,20 +439,20 @@ func (g *Gateway) readBody(r *http.Request) (body []byte, release func(), herr *
 			err = zr.Reset(bytes.NewReader(buf.Bytes()))
 		}
 		if err != nil {
-			return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
+			return nil, n, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
 		}
 		out := g.getBuf()
 		release = func() { g.putBuf(buf); g.putBuf(out); g.gzrs.Put(zr) }
-		n, err := out.ReadFrom(io.LimitReader(zr, g.cfg.MaxDecompressedBytes+1))
+		inflated, err := out.ReadFrom(io.LimitReader(zr, g.cfg.MaxDecompressedBytes+1))
 		if err != nil {
-			return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
+			return nil, n, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
 		}
-		if n > g.cfg.MaxDecompressedBytes {
-			return nil, release, tooLarge(fmt.Sprintf("body inflates beyond the limit of %d bytes", g.cfg.MaxDecompressedBytes))
+		if inflated > g.cfg.MaxDecompressedBytes {
+			return nil, n, release, tooLarge(fmt.Sprintf("body inflates beyond the limit of %d bytes", g.cfg.MaxDecompressedBytes))
 		}
-		return out.Bytes(), release, nil
+		return out.Bytes(), n, release, nil
 	default:
-		return nil, release, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_encoding",
+		return nil, n, release, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_encoding",
 			reason: fmt.Sprintf("Content-Encoding %q is not supported: use gzip or none", enc)}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -381,4 +382,49 @@ func TestClientGoneIsNotKafkaDown(t *testing.T) {
 	if r := h.post([]byte("["+goodJSON(t, 2)+"]"), nil); r.status != 200 {
 		t.Fatalf("next request: %+v", r)
 	}
+}
+
+// TestChunkedBodyIsAcceptedAndCounted: a body sent with Transfer-Encoding:
+// chunked (no Content-Length) is read like any other, and the received-bytes
+// counter adds the bytes actually read.
+func TestChunkedBodyIsAcceptedAndCounted(t *testing.T) {
+	h := newHarness(t, nil)
+	body := []byte("[" + goodJSON(t, 1) + "," + goodJSON(t, 2) + "]")
+	for _, enc := range []string{"", "gzip"} {
+		t.Run("encoding="+enc, func(t *testing.T) {
+			before := counterValue(t, h.gw.m.bytes)
+			sent := body
+			if enc != "" {
+				sent = gzipped(body)
+			}
+			// A reader of unknown length makes the client send chunks.
+			req, _ := http.NewRequest("POST", h.srv.URL+"/v1/events", io.MultiReader(bytes.NewReader(sent)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key-a")
+			if enc != "" {
+				req.Header.Set("Content-Encoding", enc)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("chunked request: %v", err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || !strings.Contains(string(raw), `"accepted":2`) {
+				t.Fatalf("status %d body %q, want 200 with 2 accepted", resp.StatusCode, raw)
+			}
+			if got := counterValue(t, h.gw.m.bytes) - before; got != float64(len(sent)) {
+				t.Fatalf("received bytes grew by %v, want %d", got, len(sent))
+			}
+		})
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
 }
