@@ -132,7 +132,11 @@ func (f *gatewayFlags) config(topic string) (gateway.Config, error) {
 		}
 	}
 	cfg.Keys = keys
-	cfg.EnsureDefaults()
+	// No EnsureDefaults: the flags hold the defaults already, and an
+	// explicit 0 is an error to report, not a default to apply.
+	if f.grace < 0 {
+		return cfg, fmt.Errorf("--shutdown-grace must be ≥ 0, got %s", f.grace)
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -142,29 +146,36 @@ type runningGateway struct {
 	GW   *gateway.Gateway
 }
 
-// startGateway connects to Kafka, ensures the topics, and runs the gateway in
-// g until ctx is done.
+// startGateway binds the listener, connects to Kafka, ensures the topics,
+// and runs the gateway in g until ctx is done.
 func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc kafka.Config, topics kafka.Topics,
 	grace time.Duration, pprof bool, reg *prometheus.Registry, log *slog.Logger) (*runningGateway, error) {
 	log = log.With("component", "gateway")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Bind first: a bad or busy address is reported at once, not after
+	// Kafka becomes reachable.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: --listen: %w", err)
+	}
 	cl, err := newKafkaClient(kc, reg, log,
 		append(kafka.ProducerOpts(cfg.MaxPendingEvents+cfg.MaxEvents), kgo.DefaultProduceTopic(cfg.Topic))...)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	if err := ensureTopics(ctx, cl, topics.Specs(), log); err != nil {
+		ln.Close()
 		cl.Close()
 		return nil, err
 	}
 	gw, err := gateway.New(cfg, cl, reg, log)
 	if err != nil {
+		ln.Close()
 		cl.Close()
 		return nil, err
-	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("gateway: listen: %w", err)
 	}
 	mux := gw.Handler()
 	adminRoutes(ctx, g, mux, pprof, reg, log)
