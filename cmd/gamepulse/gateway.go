@@ -76,6 +76,7 @@ Example:
 
 type gatewayFlags struct {
 	cfg      gateway.Config
+	cors     string
 	keys     string
 	keysFile string
 	grace    time.Duration
@@ -105,6 +106,7 @@ func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
 	fs.IntVar(&c.MaxPendingEvents, "max-pending-events", d.MaxPendingEvents, "events waiting for Kafka's acks, across requests; past it 503 (bounds memory)")
 	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", d.ProduceTimeout, "how long a request waits for Kafka's acks before 503")
 	fs.DurationVar(&c.RetryAfter, "retry-after", d.RetryAfter, "Retry-After sent with 503")
+	fs.StringVar(&f.cors, "cors-origins", "", "browser origins allowed to POST events (CORS), comma-separated scheme://host[:port], or * for any; empty: CORS off")
 	fs.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
 	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the listen address (for profiling; keep off in production)")
 	return f
@@ -132,6 +134,7 @@ func (f *gatewayFlags) config(topic string) (gateway.Config, error) {
 		}
 	}
 	cfg.Keys = keys
+	cfg.CORSOrigins = splitComma(f.cors)
 	// No EnsureDefaults: the flags hold the defaults already, and an
 	// explicit 0 is an error to report, not a default to apply.
 	if f.grace < 0 {

@@ -36,6 +36,10 @@ type Config struct {
 	MaxPendingEvents int           // events accepted but not yet acknowledged by Kafka, across requests
 	ProduceTimeout   time.Duration // how long a request waits for Kafka's acks before 503
 	RetryAfter       time.Duration // Retry-After sent with 503
+
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed
+	// to POST events, or "*" for any; empty turns CORS off.
+	CORSOrigins []string
 }
 
 // Defaults returns the documented defaults.
@@ -138,6 +142,9 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("gateway: --rate-burst (%d) must be at least --max-events (%d), or a full batch could never pass", c.RateBurst, c.MaxEvents)
 	case c.MaxPendingEvents < c.MaxEvents:
 		return fmt.Errorf("gateway: --max-pending-events (%d) must be at least --max-events (%d)", c.MaxPendingEvents, c.MaxEvents)
+	}
+	if err := validateOrigins(c.CORSOrigins); err != nil {
+		return fmt.Errorf("gateway: %w", err)
 	}
 	for k, g := range c.Keys {
 		if k == "" || g == "" {

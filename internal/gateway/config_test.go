@@ -32,6 +32,10 @@ func TestValidateNamesTheSettingAtFault(t *testing.T) {
 		{func(c *Config) { c.Listen = "127.0.0.1:99999" }, `--listen "127.0.0.1:99999"`},
 		{func(c *Config) { c.Listen = "8080" }, `--listen "8080" is not host:port`},
 		{func(c *Config) { c.Keys = nil }, "no API keys"},
+		{func(c *Config) { c.CORSOrigins = []string{"*"} }, ""},
+		{func(c *Config) { c.CORSOrigins = []string{"https://game.example", "http://localhost:3000"} }, ""},
+		{func(c *Config) { c.CORSOrigins = []string{"game.example"} }, "--cors-origins"},
+		{func(c *Config) { c.CORSOrigins = []string{"https://game.example/play"} }, "--cors-origins"},
 	}
 	for _, tc := range tests {
 		c := Defaults()

@@ -36,6 +36,7 @@ type Gateway struct {
 	m        *metrics
 	keys     *keyring
 	limiters []*rate.Limiter // by key index; nil when rate limiting is off
+	cors     corsPolicy
 	pending  *semaphore.Weighted
 	kafkaOK  atomic.Bool
 	kick     chan struct{} // wakes the Kafka probe
@@ -64,6 +65,7 @@ func New(cfg Config, cl *kgo.Client, reg prometheus.Registerer, log *slog.Logger
 		pending: semaphore.NewWeighted(int64(cfg.MaxPendingEvents)),
 		kick:    make(chan struct{}, 1),
 		now:     time.Now,
+		cors:    newCORSPolicy(cfg.CORSOrigins),
 	}
 	if cfg.RateLimit > 0 {
 		for range g.keys.games {
@@ -75,16 +77,27 @@ func New(cfg Config, cl *kgo.Client, reg prometheus.Registerer, log *slog.Logger
 	return g, nil
 }
 
-// Handler returns the gateway's routes. The caller may mount more (such as
-// /metrics) on the same mux.
+// Handler returns the gateway's public routes: POST /v1/events (and its
+// CORS preflight), GET /healthz and GET /readyz. Another method on one of
+// them answers 405 with Allow; any other path 404, both with the JSON error
+// body. The admin endpoints (metrics, live page, pprof) belong on another
+// listener.
 func (g *Gateway) Handler() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/events", g.serveEvents)
+	mux.HandleFunc("POST /v1/events", g.cors.wrap(g.serveEvents))
+	mux.HandleFunc("OPTIONS /v1/events", g.cors.servePreflight)
+	mux.HandleFunc("/v1/events", func(w http.ResponseWriter, r *http.Request) { methodNotAllowed(w, r, g.cors.allow()) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", g.serveReady)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { methodNotAllowed(w, r, "GET, HEAD") })
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+truncate(r.URL.Path, 128)+" (POST /v1/events, GET /healthz, GET /readyz)", 0)
+	})
 	return mux
 }
 

@@ -428,3 +428,95 @@ func counterValue(t *testing.T, c prometheus.Counter) float64 {
 	}
 	return m.GetCounter().GetValue()
 }
+
+func (h *harness) do(method, path string, hdr map[string]string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, _ := http.NewRequest(method, h.srv.URL+path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// TestOtherMethodsOnEventsAre405WithAllow: GET, PUT, DELETE and (with CORS
+// off) OPTIONS on /v1/events answer 405 with Allow: POST and the JSON error
+// body; unknown paths answer 404.
+func TestOtherMethodsOnEventsAre405WithAllow(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, m := range []string{"GET", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		resp, raw := h.do(m, "/v1/events", map[string]string{"Origin": "https://game.example"})
+		var e struct{ Error, Code string }
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" || json.Unmarshal(raw, &e) != nil || e.Code != "method_not_allowed" || e.Error == "" {
+			t.Errorf("%s /v1/events: %d Allow=%q %q; want 405, Allow: POST, a JSON error", m, resp.StatusCode, resp.Header.Get("Allow"), raw)
+		}
+		if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s with CORS off sent Access-Control-Allow-Origin", m)
+		}
+	}
+	for _, p := range []string{"/", "/metrics", "/debug/pprof/", "/v1/event"} {
+		if resp, raw := h.do("GET", p, nil); resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d %q, want 404", p, resp.StatusCode, raw)
+		}
+	}
+}
+
+// TestCORSLetsBrowserGamesPost: with --cors-origins, a preflight from an
+// allowed origin gets 204 with the methods and headers a game sends (the
+// key's header, Content-Encoding); the POST's answer names the origin. An
+// origin not listed gets no CORS headers.
+func TestCORSLetsBrowserGamesPost(t *testing.T) {
+	for _, origins := range [][]string{{"https://game.example", "http://localhost:3000"}, {"*"}} {
+		t.Run(strings.Join(origins, ","), func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.CORSOrigins = origins })
+			wantOrigin := "https://game.example"
+			if origins[0] == "*" {
+				wantOrigin = "*"
+			}
+			resp, raw := h.do("OPTIONS", "/v1/events", map[string]string{"Origin": "https://game.example",
+				"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,content-encoding"})
+			if resp.StatusCode != 204 {
+				t.Fatalf("preflight: %d %q, want 204", resp.StatusCode, raw)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != wantOrigin {
+				t.Errorf("preflight Allow-Origin %q, want %q", got, wantOrigin)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(got, "POST") {
+				t.Errorf("preflight Allow-Methods %q lacks POST", got)
+			}
+			allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+			for _, hdr := range []string{"authorization", "x-api-key", "content-type", "content-encoding"} {
+				if !strings.Contains(allowed, hdr) {
+					t.Errorf("preflight Allow-Headers %q lacks %s", allowed, hdr)
+				}
+			}
+			r := h.post([]byte("["+goodJSON(t, 1)+"]"), map[string]string{"Origin": "https://game.example"})
+			if r.status != 200 {
+				t.Fatalf("POST: %+v", r)
+			}
+			req, _ := http.NewRequest("POST", h.srv.URL+"/v1/events", strings.NewReader("["+goodJSON(t, 2)+"]"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key-a")
+			req.Header.Set("Origin", "https://game.example")
+			pr, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr.Body.Close()
+			if got := pr.Header.Get("Access-Control-Allow-Origin"); pr.StatusCode != 200 || got != wantOrigin {
+				t.Errorf("POST: %d Allow-Origin %q, want 200 and %q", pr.StatusCode, got, wantOrigin)
+			}
+			if origins[0] != "*" {
+				resp, _ := h.do("OPTIONS", "/v1/events", map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+				if resp.StatusCode == 204 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+					t.Errorf("preflight from an origin not listed: %d Allow-Origin %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+				}
+			}
+		})
+	}
+}
