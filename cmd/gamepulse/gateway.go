@@ -25,7 +25,10 @@ func gatewayCommand() command {
 		usage: `Usage: gamepulse gateway --listen ADDR --brokers ADDRS [flags]
 
 Serves POST /v1/events (a JSON array, NDJSON or a Protobuf EventBatch,
-optionally gzip-encoded), GET /healthz, GET /readyz and GET /metrics.
+optionally gzip-encoded), GET /healthz and GET /readyz on --listen, the
+public address. /metrics, the live page (/) and, with --pprof, /debug/pprof/
+are on the admin address --metrics-listen (loopback by default; keep it off
+the public network, and set --admin-token when others can reach it).
 
 Each game authenticates with its write key (Authorization: Bearer KEY or
 X-API-Key: KEY); keys come from GAMEPULSE_API_KEYS ("key1=game1,key2=game2")
@@ -47,6 +50,7 @@ Example:
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
 		tf := addTopicFlags(fs)
 		gf := addGatewayFlags(fs, true)
+		af := addAdminFlags(fs, "127.0.0.1:9100", true)
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -63,9 +67,16 @@ Example:
 			return err
 		}
 		reg := newRegistry()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		g, gctx := errgroup.WithContext(ctx)
-		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, gf.pprof, reg, log)
+		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+			return err
+		}
+		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, reg, log)
 		if err != nil {
+			cancel() // stops the admin server
+			g.Wait()
 			return err
 		}
 		log.Info("gateway listening", "addr", gw.Addr, "topic", topics.Raw, "games", len(cfg.Keys))
@@ -80,7 +91,6 @@ type gatewayFlags struct {
 	keys     string
 	keysFile string
 	grace    time.Duration
-	pprof    bool
 }
 
 // addGatewayFlags registers the gateway settings; with keys it also registers
@@ -108,7 +118,6 @@ func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
 	fs.DurationVar(&c.RetryAfter, "retry-after", d.RetryAfter, "Retry-After sent with 503")
 	fs.StringVar(&f.cors, "cors-origins", "", "browser origins allowed to POST events (CORS), comma-separated scheme://host[:port], or * for any; empty: CORS off")
 	fs.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
-	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the listen address (for profiling; keep off in production)")
 	return f
 }
 
@@ -152,7 +161,7 @@ type runningGateway struct {
 // startGateway binds the listener, connects to Kafka, ensures the topics,
 // and runs the gateway in g until ctx is done.
 func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc kafka.Config, topics kafka.Topics,
-	grace time.Duration, pprof bool, reg *prometheus.Registry, log *slog.Logger) (*runningGateway, error) {
+	grace time.Duration, reg prometheus.Registerer, log *slog.Logger) (*runningGateway, error) {
 	log = log.With("component", "gateway")
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -180,12 +189,10 @@ func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc
 		cl.Close()
 		return nil, err
 	}
-	mux := gw.Handler()
-	adminRoutes(ctx, g, mux, pprof, reg, log)
 	g.Go(func() error { return gw.Run(ctx) })
 	g.Go(func() error {
 		defer cl.Close()
-		err := gateway.Serve(ctx, ln, mux, cfg.ProduceTimeout, grace, cl, log)
+		err := gateway.Serve(ctx, ln, gw.Handler(), cfg.ProduceTimeout, grace, cl, log)
 		log.Info("gateway stopped")
 		return err
 	})
