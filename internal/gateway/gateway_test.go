@@ -520,3 +520,55 @@ func TestCORSLetsBrowserGamesPost(t *testing.T) {
 		})
 	}
 }
+
+// TestEventsTheProcessorWouldDeadLetterAreRefused: amounts the processor
+// cannot convert and ids with control or bidi characters, or blank, are
+// refused at the door with their reason, and never reach Kafka.
+func TestEventsTheProcessorWouldDeadLetterAreRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	purchase := func(price float64) func(*event.Event) {
+		return func(e *event.Event) {
+			e.EventType = event.TypePurchase
+			e.Payload = &event.Event_Purchase{Purchase: &event.Purchase{Sku: "gems", Price: price, Currency: "USD", StoreTransactionId: "T1"}}
+		}
+	}
+	tests := []struct {
+		name, reason string
+		mod          func(*event.Event)
+	}{
+		{"price 1e15", "purchase.price", purchase(1e15)},
+		{"price 1e300", "purchase.price", purchase(1e300)},
+		{"price 1.7e308", "purchase.price", purchase(1.7e308)},
+		{"refund 1e300", "refund.amount", func(e *event.Event) {
+			e.EventType = event.TypeRefund
+			e.Payload = &event.Event_Refund{Refund: &event.Refund{StoreTransactionId: "T1", Amount: 1e300}}
+		}},
+		{"ad revenue 1e300", "ad_impression.revenue", func(e *event.Event) {
+			e.EventType = event.TypeAdImpression
+			e.Payload = &event.Event_AdImpression{AdImpression: &event.AdImpression{Network: "n", Revenue: 1e300}}
+		}},
+		{"player NUL", "player_id contains a control character", func(e *event.Event) { e.PlayerId = "\x00" }},
+		{"player NUL inside", "player_id contains a control character", func(e *event.Event) { e.PlayerId = "p\x00x" }},
+		{"player blank", "player_id is blank", func(e *event.Event) { e.PlayerId = " " }},
+		{"player RLO", "player_id contains a bidirectional formatting character (U+202E)", func(e *event.Event) { e.PlayerId = "\u202eevil" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.stored())
+			ev := goodEvent(1)
+			tc.mod(ev)
+			bad, err := event.MarshalJSON(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := h.post([]byte("["+goodJSON(t, 2)+","+string(bad)+"]"), nil)
+			if r.status != 200 || r.Accepted != 1 || len(r.Rejected) != 1 || r.Rejected[0].Index != 1 ||
+				r.Rejected[0].Code != event.CodeInvalidValue || !strings.Contains(r.Rejected[0].Reason, tc.reason) {
+				t.Fatalf("got %+v, want the second event refused as invalid_value naming %q", r, tc.reason)
+			}
+			if got := len(h.stored()) - before; got != 1 {
+				t.Fatalf("%d events reached Kafka, want 1", got)
+			}
+		})
+	}
+}
