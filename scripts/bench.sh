@@ -24,9 +24,11 @@ cleanup() {
 trap cleanup EXIT
 BOOTSTRAP=$(KAFKA_WATCH_PID=$$ scripts/kafka.sh start "$KDIR")
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-GAMEPULSE_API_KEYS=bench-key=bench-game bin/gamepulse gateway --listen "127.0.0.1:$PORT" --brokers "$BOOTSTRAP" \
-  --rate-limit 0 --partitions 6 --pprof --log-level warn 2>artifacts/bench-gateway.log &
+freeport() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+PORT=$(freeport)
+ADMIN_PORT=$(freeport) # /metrics and --pprof are on the admin address, not the public port
+GAMEPULSE_API_KEYS=bench-key=bench-game bin/gamepulse gateway --listen "127.0.0.1:$PORT" --metrics-listen "127.0.0.1:$ADMIN_PORT" \
+  --brokers "$BOOTSTRAP" --rate-limit 0 --partitions 6 --pprof --log-level warn 2>artifacts/bench-gateway.log &
 GW_PID=$!
 for _ in $(seq 100); do curl -fs "http://127.0.0.1:$PORT/readyz" >/dev/null && break; sleep 0.2; done
 
@@ -38,7 +40,7 @@ peak() { python3 -c 'import json,sys; print(json.loads(sys.stdin.readlines()[-1]
 
 for fmt in json protobuf; do
   if [[ ${PROFILE:-} == 1 && $fmt == json ]]; then
-    (sleep 5; curl -fs "http://127.0.0.1:$PORT/debug/pprof/profile?seconds=10" -o artifacts/gateway-json.pprof) &
+    (sleep 5; curl -fs "http://127.0.0.1:$ADMIN_PORT/debug/pprof/profile?seconds=10" -o artifacts/gateway-json.pprof) &
   fi
   lt --format "$fmt"
   half=$(python3 -c "print(int($(peak) / 2))")

@@ -25,15 +25,17 @@ func demoCommand() command {
 	c := command{
 		name:    "demo",
 		summary: "the whole pipeline in one process, on embedded defaults",
-		usage: `Usage: gamepulse demo [--duration D] [--rate R] [--listen ADDR]
+		usage: `Usage: gamepulse demo [--duration D] [--rate R] [--listen ADDR] [--metrics-listen ADDR]
 
 Starts, in this process: the embedded Kafka-protocol broker (state in
---data-dir), the ingest gateway, the stream processor, the warehouse loader
-(into --warehouse), reconcile every --reconcile-every, and the game simulator
-sending to the gateway over HTTP, with a few duplicated, late and malformed
-events so that the rejections show. A status line shows events/s accepted and
-rejected, totals, the raw topic's end offset, the processor's progress and the
-rows loaded. Ctrl-C (or --duration) stops everything cleanly.
+--data-dir), the ingest gateway (on --listen), the stream processor, the
+warehouse loader (into --warehouse), reconcile every --reconcile-every, one
+admin address on loopback for the live page and /metrics of all of them
+(--metrics-listen, default 127.0.0.1:9100), and the game simulator sending to
+the gateway over HTTP, with a few duplicated, late and malformed events so
+that the rejections show. A status line shows events/s accepted and rejected,
+totals, the raw topic's end offset, the processor's progress and the rows
+loaded. Ctrl-C (or --duration) stops everything cleanly.
 
 While it runs, try the gateway yourself (the demo prints a key):
   curl -s -H 'Authorization: Bearer demo-gem-garden' -H 'Content-Type: application/json' \
@@ -53,6 +55,7 @@ Examples:
 		lf := addLogFlags(fs)
 		tf := addTopicFlags(fs)
 		gf := addGatewayFlags(fs, false)
+		af := addAdminFlags(fs, "127.0.0.1:9100", true)
 		sf := addSimulateFlags(fs, false)
 		pf := addProcessFlags(fs, tf)
 		lc := addLoadFlags(fs)
@@ -111,8 +114,14 @@ Examples:
 		g, gctx := errgroup.WithContext(ctx)
 		runCtx, stopRun := context.WithCancel(gctx)
 		defer stopRun()
-		gw, err := startGateway(runCtx, g, cfg, kc, topics, gf.grace, gf.pprof, reg, log)
+		adminAddr, err := serveAdmin(runCtx, g, af, reg, log)
 		if err != nil {
+			return err
+		}
+		gw, err := startGateway(runCtx, g, cfg, kc, topics, gf.grace, reg, log)
+		if err != nil {
+			stopRun()
+			g.Wait()
 			return err
 		}
 		proc, err := startProcessor(runCtx, g, pf, kc, topics, reg, log)
@@ -151,8 +160,12 @@ Examples:
 			})
 		}
 		url := "http://" + gw.Addr
-		fmt.Fprintf(env.Stderr, "gamepulse demo\n  live     %s/  (the pipeline's live page: throughput, lag, freshness, game KPIs, alerts)\n  broker   %s (data in %s)\n  gateway  %s  (metrics %s/metrics)\n  api key  demo-gem-garden (one per game: %s)\n\n",
-			url, strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, url, strings.Join(pairs, " "))
+		live := "off (--metrics-listen is empty)"
+		if adminAddr != "" {
+			live = fmt.Sprintf("http://%s/  (the pipeline's live page: throughput, lag, freshness, game KPIs, alerts; metrics at http://%s/metrics)", adminAddr, adminAddr)
+		}
+		fmt.Fprintf(env.Stderr, "gamepulse demo\n  live     %s\n  broker   %s (data in %s)\n  gateway  %s  (POST /v1/events, /healthz, /readyz)\n  api key  demo-gem-garden (one per game: %s)\n\n",
+			live, strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, strings.Join(pairs, " "))
 
 		sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
 		sf.retries, sf.retryWait = math.MaxInt32, 2*time.Second // through a --kafka-outage

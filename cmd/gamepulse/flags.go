@@ -166,15 +166,15 @@ func flagRuleOf(command, flagName string) (flagRule, bool) {
 		return share, true
 	case "alert-drop-percent":
 		return percent, true
-	case "lookback", "timeout":
+	case "lookback", "timeout", "max-past", "produce-timeout", "retry-after":
 		return positive, true
-	case "batch-size", "batch-rows", "batch-bytes", "concurrency", "events", "partitions", "max-poll-records", "alert-history":
+	case "max-body-bytes", "max-decompressed-bytes", "max-events", "max-event-bytes", "max-depth", "max-pending-events",
+		"batch-size", "batch-rows", "batch-bytes", "concurrency", "events", "partitions", "max-poll-records", "alert-history":
 		return atLeastOne, true
 	case "last", "max", "rate", "count", "duration", "players", "gateway-pid", "max-differences", "warmup", "every", "settle",
 		"faults-after", "kafka-outage", "stall-loader", "reconcile-every",
-		// the gateway's limits: 0 takes the default, gateway.Config.Validate checks the rest
-		"max-body-bytes", "max-decompressed-bytes", "max-events", "max-event-bytes", "max-depth", "max-pending-events",
-		"rate-limit", "rate-burst", "max-past", "max-future", "produce-timeout", "retry-after", "shutdown-grace",
+		// the gateway's (gateway.Config.Validate checks how they relate)
+		"rate-limit", "rate-burst", "max-future", "shutdown-grace",
 		// the processor and the loader
 		"allowed-lateness", "dedup-horizon", "session-gap", "max-event-future", "fraud-max-purchases", "idle-timeout",
 		"retention", "txn-timeout", "session-timeout", "alert-active-floor", "alert-revenue-floor-micros",

@@ -25,7 +25,10 @@ func gatewayCommand() command {
 		usage: `Usage: gamepulse gateway --listen ADDR --brokers ADDRS [flags]
 
 Serves POST /v1/events (a JSON array, NDJSON or a Protobuf EventBatch,
-optionally gzip-encoded), GET /healthz, GET /readyz and GET /metrics.
+optionally gzip-encoded), GET /healthz and GET /readyz on --listen, the
+public address. /metrics, the live page (/) and, with --pprof, /debug/pprof/
+are on the admin address --metrics-listen (loopback by default; keep it off
+the public network, and set --admin-token when others can reach it).
 
 Each game authenticates with its write key (Authorization: Bearer KEY or
 X-API-Key: KEY); keys come from GAMEPULSE_API_KEYS ("key1=game1,key2=game2")
@@ -47,6 +50,7 @@ Example:
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
 		tf := addTopicFlags(fs)
 		gf := addGatewayFlags(fs, true)
+		af := addAdminFlags(fs, "127.0.0.1:9100", true)
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -63,9 +67,16 @@ Example:
 			return err
 		}
 		reg := newRegistry()
+		ctx, cancel := context.WithCancel(ctx)
+		defer cancel()
 		g, gctx := errgroup.WithContext(ctx)
-		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, gf.pprof, reg, log)
+		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+			return err
+		}
+		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, reg, log)
 		if err != nil {
+			cancel() // stops the admin server
+			g.Wait()
 			return err
 		}
 		log.Info("gateway listening", "addr", gw.Addr, "topic", topics.Raw, "games", len(cfg.Keys))
@@ -76,10 +87,10 @@ Example:
 
 type gatewayFlags struct {
 	cfg      gateway.Config
+	cors     string
 	keys     string
 	keysFile string
 	grace    time.Duration
-	pprof    bool
 }
 
 // addGatewayFlags registers the gateway settings; with keys it also registers
@@ -105,8 +116,8 @@ func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
 	fs.IntVar(&c.MaxPendingEvents, "max-pending-events", d.MaxPendingEvents, "events waiting for Kafka's acks, across requests; past it 503 (bounds memory)")
 	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", d.ProduceTimeout, "how long a request waits for Kafka's acks before 503")
 	fs.DurationVar(&c.RetryAfter, "retry-after", d.RetryAfter, "Retry-After sent with 503")
+	fs.StringVar(&f.cors, "cors-origins", "", "browser origins allowed to POST events (CORS), comma-separated scheme://host[:port], or * for any; empty: CORS off")
 	fs.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
-	fs.BoolVar(&f.pprof, "pprof", false, "serve Go profiles at /debug/pprof/ on the listen address (for profiling; keep off in production)")
 	return f
 }
 
@@ -132,7 +143,12 @@ func (f *gatewayFlags) config(topic string) (gateway.Config, error) {
 		}
 	}
 	cfg.Keys = keys
-	cfg.EnsureDefaults()
+	cfg.CORSOrigins = splitComma(f.cors)
+	// No EnsureDefaults: the flags hold the defaults already, and an
+	// explicit 0 is an error to report, not a default to apply.
+	if f.grace < 0 {
+		return cfg, fmt.Errorf("--shutdown-grace must be ≥ 0, got %s", f.grace)
+	}
 	return cfg, cfg.Validate()
 }
 
@@ -142,36 +158,41 @@ type runningGateway struct {
 	GW   *gateway.Gateway
 }
 
-// startGateway connects to Kafka, ensures the topics, and runs the gateway in
-// g until ctx is done.
+// startGateway binds the listener, connects to Kafka, ensures the topics,
+// and runs the gateway in g until ctx is done.
 func startGateway(ctx context.Context, g *errgroup.Group, cfg gateway.Config, kc kafka.Config, topics kafka.Topics,
-	grace time.Duration, pprof bool, reg *prometheus.Registry, log *slog.Logger) (*runningGateway, error) {
+	grace time.Duration, reg prometheus.Registerer, log *slog.Logger) (*runningGateway, error) {
 	log = log.With("component", "gateway")
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	// Bind first: a bad or busy address is reported at once, not after
+	// Kafka becomes reachable.
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("gateway: --listen: %w", err)
+	}
 	cl, err := newKafkaClient(kc, reg, log,
 		append(kafka.ProducerOpts(cfg.MaxPendingEvents+cfg.MaxEvents), kgo.DefaultProduceTopic(cfg.Topic))...)
 	if err != nil {
+		ln.Close()
 		return nil, err
 	}
 	if err := ensureTopics(ctx, cl, topics.Specs(), log); err != nil {
+		ln.Close()
 		cl.Close()
 		return nil, err
 	}
 	gw, err := gateway.New(cfg, cl, reg, log)
 	if err != nil {
+		ln.Close()
 		cl.Close()
 		return nil, err
 	}
-	ln, err := net.Listen("tcp", cfg.Listen)
-	if err != nil {
-		cl.Close()
-		return nil, fmt.Errorf("gateway: listen: %w", err)
-	}
-	mux := gw.Handler()
-	adminRoutes(ctx, g, mux, pprof, reg, log)
 	g.Go(func() error { return gw.Run(ctx) })
 	g.Go(func() error {
 		defer cl.Close()
-		err := gateway.Serve(ctx, ln, mux, cfg.ProduceTimeout, grace, cl, log)
+		err := gateway.Serve(ctx, ln, gw.Handler(), cfg.ProduceTimeout, grace, cl, log)
 		log.Info("gateway stopped")
 		return err
 	})

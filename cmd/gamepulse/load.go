@@ -58,7 +58,7 @@ Example:
 		tf := addTopicFlags(fs)
 		addOutputTopicFlags(fs, tf)
 		lc := addLoadFlags(fs)
-		metricsListen := fs.String("metrics-listen", "127.0.0.1:9102", "admin address serving /metrics; empty: none")
+		af := addAdminFlags(fs, "127.0.0.1:9102", false)
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -72,7 +72,7 @@ Example:
 		}
 		reg := newRegistry()
 		g, gctx := errgroup.WithContext(ctx)
-		if err := serveAdmin(gctx, g, *metricsListen, false, reg, log); err != nil {
+		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
 			return err
 		}
 		if _, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log); err != nil {

@@ -6,9 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net"
-	"net/http"
-	httppprof "net/http/pprof"
 	"os"
 	"time"
 
@@ -18,7 +15,6 @@ import (
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/livepage"
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/processor"
 	"github.com/gamepulse/gamepulse/internal/stream"
@@ -61,8 +57,7 @@ Example:
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
 		tf := addTopicFlags(fs)
 		pf := addProcessFlags(fs, tf)
-		metricsListen := fs.String("metrics-listen", "127.0.0.1:9101", "admin address serving /metrics (and /debug/pprof with --pprof); empty: none")
-		pprof := fs.Bool("pprof", false, "serve /debug/pprof on the admin address")
+		af := addAdminFlags(fs, "127.0.0.1:9101", true)
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -76,7 +71,7 @@ Example:
 		}
 		reg := newRegistry()
 		g, gctx := errgroup.WithContext(ctx)
-		if err := serveAdmin(gctx, g, *metricsListen, *pprof, reg, log); err != nil {
+		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
 			return err
 		}
 		if _, err := startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log); err != nil {
@@ -85,47 +80,6 @@ Example:
 		return g.Wait()
 	}
 	return c
-}
-
-// adminRoutes adds the admin endpoints to mux: the live page at /, its
-// event stream and snapshot, /metrics, and /debug/pprof when pprof. The
-// page's sampler runs in g until ctx ends.
-func adminRoutes(ctx context.Context, g *errgroup.Group, mux *http.ServeMux, pprof bool, reg *prometheus.Registry, log *slog.Logger) {
-	page := livepage.New(reg, livepage.WithLogger(log.With("component", "livepage")))
-	g.Go(func() error { return page.Run(ctx) })
-	mux.Handle("/", page)
-	mux.Handle("GET /metrics", metricsHandler(reg))
-	if pprof {
-		mux.HandleFunc("/debug/pprof/", httppprof.Index)
-		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
-	}
-}
-
-// serveAdmin serves the admin endpoints (see adminRoutes) on addr in g
-// until ctx ends; an empty addr serves nothing.
-func serveAdmin(ctx context.Context, g *errgroup.Group, addr string, pprof bool, reg *prometheus.Registry, log *slog.Logger) error {
-	if addr == "" {
-		return nil
-	}
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("metrics: listen: %w", err)
-	}
-	mux := http.NewServeMux()
-	adminRoutes(ctx, g, mux, pprof, reg, log)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	g.Go(func() error {
-		<-ctx.Done()
-		return srv.Close()
-	})
-	g.Go(func() error {
-		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			return err
-		}
-		return nil
-	})
-	log.Info("metrics listening", "addr", ln.Addr().String())
-	return nil
 }
 
 // processFlags are the processor's settings.

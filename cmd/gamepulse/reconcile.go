@@ -54,7 +54,7 @@ Examples:
 		every := fs.Duration("every", 0, "run on this period and export metrics; 0: once")
 		format := fs.String("format", "table", "output format: table or json")
 		maxPrint := fs.Int("max-differences", 100, "print at most this many differences per table")
-		metricsListen := fs.String("metrics-listen", "127.0.0.1:9103", "admin address serving /metrics with --every; empty: none")
+		af := addAdminFlags(fs, "127.0.0.1:9103", false) // served with --every only
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -111,7 +111,7 @@ Examples:
 		reg := newRegistry()
 		m := newReconcileMetrics(reg)
 		g, gctx := errgroup.WithContext(ctx)
-		if err := serveAdmin(gctx, g, *metricsListen, false, reg, log); err != nil {
+		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
 			return err
 		}
 		g.Go(func() error {

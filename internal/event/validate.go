@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"google.golang.org/protobuf/types/known/structpb"
@@ -48,6 +49,14 @@ type Rules struct {
 
 const maxIDLen = 128
 
+// MaxAmount bounds a money amount of one event (purchase.price,
+// refund.amount, ad_impression.revenue), in units of its currency. No
+// in-game payment comes near a billion units of any currency, and below it
+// every amount converts to USD within the processor's ±2^53 micro-USD for
+// any rate up to 9 USD per unit (the built-in table's largest is 1.27), so
+// the gateway refuses what the processor would dead-letter.
+const MaxAmount = 1e9
+
 // Validate checks e against the schema's rules and returns nil or a
 // *Rejection. It reads e only.
 func Validate(e *Event, r Rules) *Rejection {
@@ -59,6 +68,9 @@ func Validate(e *Event, r Rules) *Rejection {
 	}
 	if len(e.GetEventId()) > maxIDLen {
 		return reject(CodeInvalidValue, "event_id is longer than %d bytes", maxIDLen)
+	}
+	if r := checkID("event_id", e.GetEventId()); r != nil {
+		return r
 	}
 	if e.GetEventType() == "" {
 		return reject(CodeMissingField, "missing required field: event_type")
@@ -73,6 +85,9 @@ func Validate(e *Event, r Rules) *Rejection {
 	if len(e.GetPlayerId()) > maxIDLen {
 		return reject(CodeInvalidValue, "player_id is longer than %d bytes", maxIDLen)
 	}
+	if r := checkID("player_id", e.GetPlayerId()); r != nil {
+		return r
+	}
 	if ti.sessionRequired {
 		if e.GetSessionId() == "" {
 			return reject(CodeMissingField, "missing required field: session_id")
@@ -83,6 +98,11 @@ func Validate(e *Event, r Rules) *Rejection {
 	}
 	if len(e.GetSessionId()) > maxIDLen {
 		return reject(CodeInvalidValue, "session_id is longer than %d bytes", maxIDLen)
+	}
+	if e.GetSessionId() != "" {
+		if r := checkID("session_id", e.GetSessionId()); r != nil {
+			return r
+		}
 	}
 	if e.GetClientTime() == nil {
 		return reject(CodeMissingField, "missing required field: client_time")
@@ -124,11 +144,14 @@ func validatePayload(e *Event, r Rules) *Rejection {
 			return reject(CodeMissingField, "missing required field: purchase.sku")
 		case !positive(x.GetPrice()):
 			return reject(CodeInvalidValue, "purchase.price must be a finite number > 0")
+		case x.GetPrice() > MaxAmount:
+			return tooMuch("purchase.price", x.GetPrice())
 		case !isAlpha(x.GetCurrency(), 3):
 			return reject(CodeInvalidValue, "purchase.currency %q is not an ISO 4217 code", truncate(x.GetCurrency(), 16))
 		case x.GetStoreTransactionId() == "":
 			return reject(CodeMissingField, "missing required field: purchase.store_transaction_id")
 		}
+		return checkID("purchase.store_transaction_id", x.GetStoreTransactionId())
 	case *Event_Refund:
 		x := p.Refund
 		switch {
@@ -136,9 +159,12 @@ func validatePayload(e *Event, r Rules) *Rejection {
 			return reject(CodeMissingField, "missing required field: refund.store_transaction_id")
 		case x.GetAmount() < 0 || !finite(x.GetAmount()):
 			return reject(CodeInvalidValue, "refund.amount must be a finite number >= 0")
+		case x.GetAmount() > MaxAmount:
+			return tooMuch("refund.amount", x.GetAmount())
 		case x.GetCurrency() != "" && !isAlpha(x.GetCurrency(), 3):
 			return reject(CodeInvalidValue, "refund.currency %q is not an ISO 4217 code", truncate(x.GetCurrency(), 16))
 		}
+		return checkID("refund.store_transaction_id", x.GetStoreTransactionId())
 	case *Event_LevelStart:
 		return validateLevel("level_start", p.LevelStart)
 	case *Event_LevelComplete:
@@ -152,6 +178,8 @@ func validatePayload(e *Event, r Rules) *Rejection {
 			return reject(CodeMissingField, "missing required field: ad_impression.network")
 		case x.GetRevenue() < 0 || !finite(x.GetRevenue()):
 			return reject(CodeInvalidValue, "ad_impression.revenue must be a finite number >= 0")
+		case x.GetRevenue() > MaxAmount:
+			return tooMuch("ad_impression.revenue", x.GetRevenue())
 		case x.GetCurrency() != "" && !isAlpha(x.GetCurrency(), 3):
 			return reject(CodeInvalidValue, "ad_impression.currency %q is not an ISO 4217 code", truncate(x.GetCurrency(), 16))
 		}
@@ -222,6 +250,51 @@ func valueDepth(v *structpb.Value) int {
 		return 1 + max
 	}
 	return 0
+}
+
+func tooMuch(field string, v float64) *Rejection {
+	return reject(CodeInvalidValue, "%s %g is above the limit of %g units of any currency", field, v, float64(MaxAmount))
+}
+
+// checkID refuses an id that is blank (only white space), or holds a
+// control character (C0, DEL, C1) or a bidirectional formatting character
+// (which can make one id display as another in a log, a dashboard or the
+// warehouse). Ids are keys downstream: partition keys, dedup keys, table
+// columns. The usual id, printable ASCII without spaces, takes one pass
+// over its bytes.
+func checkID(field, s string) *Rejection {
+	plain := true
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c >= 0x7f {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return nil
+	}
+	blank := true
+	for _, r := range s {
+		switch {
+		case unicode.IsControl(r):
+			return reject(CodeInvalidValue, "%s contains a control character (U+%04X)", field, r)
+		case isBidiControl(r):
+			return reject(CodeInvalidValue, "%s contains a bidirectional formatting character (U+%04X)", field, r)
+		case !unicode.IsSpace(r):
+			blank = false
+		}
+	}
+	if blank {
+		return reject(CodeInvalidValue, "%s is blank", field)
+	}
+	return nil
+}
+
+// isBidiControl reports the Unicode bidirectional formatting characters:
+// ALM, LRM, RLM, the embeddings and overrides LRE..RLO with PDF, and the
+// isolates LRI..PDI.
+func isBidiControl(r rune) bool {
+	return r == 0x061C || r == 0x200E || r == 0x200F || (r >= 0x202A && r <= 0x202E) || (r >= 0x2066 && r <= 0x2069)
 }
 
 func finite(f float64) bool   { return !math.IsNaN(f) && !math.IsInf(f, 0) }

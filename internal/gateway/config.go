@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"net"
 	"strings"
 	"time"
 
@@ -34,6 +36,10 @@ type Config struct {
 	MaxPendingEvents int           // events accepted but not yet acknowledged by Kafka, across requests
 	ProduceTimeout   time.Duration // how long a request waits for Kafka's acks before 503
 	RetryAfter       time.Duration // Retry-After sent with 503
+
+	// CORSOrigins are the browser origins (scheme://host[:port]) allowed
+	// to POST events, or "*" for any; empty turns CORS off.
+	CORSOrigins []string
 }
 
 // Defaults returns the documented defaults.
@@ -93,28 +99,71 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
-// Validate reports the first problem with c.
+// Validate reports the first problem with c, naming the flag of the setting
+// at fault. It does not apply defaults: a zero limit is an error here.
 func (c *Config) Validate() error {
+	if err := ValidateListen("--listen", c.Listen); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
+	atLeastOne := []struct {
+		flag string
+		v    int64
+	}{
+		{"--max-body-bytes", c.MaxBodyBytes},
+		{"--max-decompressed-bytes", c.MaxDecompressedBytes},
+		{"--max-events", int64(c.MaxEvents)},
+		{"--max-event-bytes", int64(c.MaxEventBytes)},
+		{"--max-depth", int64(c.MaxDepth)},
+		{"--max-pending-events", int64(c.MaxPendingEvents)},
+	}
+	for _, l := range atLeastOne {
+		if l.v < 1 {
+			return fmt.Errorf("gateway: %s must be ≥ 1, got %d", l.flag, l.v)
+		}
+	}
 	switch {
 	case c.Topic == "":
 		return errors.New("gateway: no topic")
 	case len(c.Keys) == 0:
 		return errors.New("gateway: no API keys: set GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file")
+	case c.MaxPast <= 0:
+		return fmt.Errorf("gateway: --max-past must be > 0, got %s", c.MaxPast)
+	case c.MaxFuture < 0:
+		return fmt.Errorf("gateway: --max-future must be ≥ 0, got %s", c.MaxFuture)
+	case c.ProduceTimeout <= 0:
+		return fmt.Errorf("gateway: --produce-timeout must be > 0, got %s", c.ProduceTimeout)
+	case c.RetryAfter <= 0:
+		return fmt.Errorf("gateway: --retry-after must be > 0, got %s", c.RetryAfter)
 	case c.MaxDecompressedBytes < c.MaxBodyBytes:
 		return fmt.Errorf("gateway: --max-decompressed-bytes (%d) is below --max-body-bytes (%d)", c.MaxDecompressedBytes, c.MaxBodyBytes)
-	case c.MaxEvents < 1 || c.MaxEventBytes < 1 || c.MaxDepth < 1:
-		return errors.New("gateway: event limits must be >= 1")
-	case c.RateLimit < 0:
-		return errors.New("gateway: --rate-limit must be >= 0")
+	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
+		return fmt.Errorf("gateway: --rate-limit must be ≥ 0 and finite, got %v", c.RateLimit)
 	case c.RateLimit > 0 && c.RateBurst < c.MaxEvents:
 		return fmt.Errorf("gateway: --rate-burst (%d) must be at least --max-events (%d), or a full batch could never pass", c.RateBurst, c.MaxEvents)
 	case c.MaxPendingEvents < c.MaxEvents:
 		return fmt.Errorf("gateway: --max-pending-events (%d) must be at least --max-events (%d)", c.MaxPendingEvents, c.MaxEvents)
 	}
+	if err := validateOrigins(c.CORSOrigins); err != nil {
+		return fmt.Errorf("gateway: %w", err)
+	}
 	for k, g := range c.Keys {
 		if k == "" || g == "" {
 			return errors.New("gateway: an API key or its game id is empty")
 		}
+	}
+	return nil
+}
+
+// ValidateListen reports whether addr is a host:port a listener can bind:
+// the port a number from 0 to 65535 (0 picks a free one) or a service name.
+// flag names the setting in the error.
+func ValidateListen(flag, addr string) error {
+	_, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("%s %q is not host:port: %w", flag, addr, err)
+	}
+	if _, err := net.LookupPort("tcp", port); err != nil {
+		return fmt.Errorf("%s %q: %w", flag, addr, err)
 	}
 	return nil
 }

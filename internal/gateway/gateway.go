@@ -36,6 +36,7 @@ type Gateway struct {
 	m        *metrics
 	keys     *keyring
 	limiters []*rate.Limiter // by key index; nil when rate limiting is off
+	cors     corsPolicy
 	pending  *semaphore.Weighted
 	kafkaOK  atomic.Bool
 	kick     chan struct{} // wakes the Kafka probe
@@ -64,6 +65,7 @@ func New(cfg Config, cl *kgo.Client, reg prometheus.Registerer, log *slog.Logger
 		pending: semaphore.NewWeighted(int64(cfg.MaxPendingEvents)),
 		kick:    make(chan struct{}, 1),
 		now:     time.Now,
+		cors:    newCORSPolicy(cfg.CORSOrigins),
 	}
 	if cfg.RateLimit > 0 {
 		for range g.keys.games {
@@ -75,16 +77,27 @@ func New(cfg Config, cl *kgo.Client, reg prometheus.Registerer, log *slog.Logger
 	return g, nil
 }
 
-// Handler returns the gateway's routes. The caller may mount more (such as
-// /metrics) on the same mux.
+// Handler returns the gateway's public routes: POST /v1/events (and its
+// CORS preflight), GET /healthz and GET /readyz. Another method on one of
+// them answers 405 with Allow; any other path 404, both with the JSON error
+// body. The admin endpoints (metrics, live page, pprof) belong on another
+// listener.
 func (g *Gateway) Handler() *http.ServeMux {
 	mux := http.NewServeMux()
-	mux.HandleFunc("POST /v1/events", g.serveEvents)
+	mux.HandleFunc("POST /v1/events", g.cors.wrap(g.serveEvents))
+	mux.HandleFunc("OPTIONS /v1/events", g.cors.servePreflight)
+	mux.HandleFunc("/v1/events", func(w http.ResponseWriter, r *http.Request) { methodNotAllowed(w, r, g.cors.allow()) })
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", g.serveReady)
+	for _, p := range []string{"/healthz", "/readyz"} {
+		mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) { methodNotAllowed(w, r, "GET, HEAD") })
+	}
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		writeError(w, http.StatusNotFound, "not_found", "no such endpoint: "+truncate(r.URL.Path, 128)+" (POST /v1/events, GET /healthz, GET /readyz)", 0)
+	})
 	return mux
 }
 
@@ -221,12 +234,13 @@ func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
 		return writeError(w, http.StatusServiceUnavailable, "unavailable", "kafka unavailable; retry later", g.cfg.RetryAfter)
 	}
 
-	body, release, herr := g.readBody(r)
+	body, sent, release, herr := g.readBody(r)
 	defer release()
+	// The bytes read, not Content-Length: a chunked body has none (-1).
+	g.m.bytes.Add(float64(sent))
 	if herr != nil {
 		return writeError(w, herr.status, herr.code, herr.reason, 0)
 	}
-	g.m.bytes.Add(float64(r.ContentLength))
 
 	items, err := event.DecodeBatch(format, body, g.cfg.limits())
 	if err != nil {
@@ -408,25 +422,27 @@ func requestFormat(r *http.Request) (event.Format, *httpError) {
 }
 
 // readBody reads the request body within the size limits, inflating gzip.
-// release returns its buffers to the pool.
-func (g *Gateway) readBody(r *http.Request) (body []byte, release func(), herr *httpError) {
+// sent is the number of bytes read as sent (before inflating), whether the
+// body came with a Content-Length or chunked. release returns its buffers to
+// the pool.
+func (g *Gateway) readBody(r *http.Request) (body []byte, sent int64, release func(), herr *httpError) {
 	noop := func() {}
 	if r.ContentLength > g.cfg.MaxBodyBytes {
-		return nil, noop, tooLarge(fmt.Sprintf("body is %d bytes; the limit is %d", r.ContentLength, g.cfg.MaxBodyBytes))
+		return nil, 0, noop, tooLarge(fmt.Sprintf("body is %d bytes; the limit is %d", r.ContentLength, g.cfg.MaxBodyBytes))
 	}
 	buf := g.getBuf()
 	release = func() { g.putBuf(buf) }
-	_, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBodyBytes))
+	n, err := buf.ReadFrom(http.MaxBytesReader(nil, r.Body, g.cfg.MaxBodyBytes))
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
-			return nil, release, tooLarge(fmt.Sprintf("body exceeds the limit of %d bytes", g.cfg.MaxBodyBytes))
+			return nil, n, release, tooLarge(fmt.Sprintf("body exceeds the limit of %d bytes", g.cfg.MaxBodyBytes))
 		}
-		return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_body", reason: "reading body: " + err.Error()}
+		return nil, n, release, &httpError{status: http.StatusBadRequest, code: "bad_body", reason: "reading body: " + err.Error()}
 	}
 	switch enc := r.Header.Get("Content-Encoding"); enc {
 	case "", "identity":
-		return buf.Bytes(), release, nil
+		return buf.Bytes(), n, release, nil
 	case "gzip", "x-gzip":
 		zr, _ := g.gzrs.Get().(*gzip.Reader)
 		var err error
@@ -436,20 +452,20 @@ func (g *Gateway) readBody(r *http.Request) (body []byte, release func(), herr *
 			err = zr.Reset(bytes.NewReader(buf.Bytes()))
 		}
 		if err != nil {
-			return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
+			return nil, n, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
 		}
 		out := g.getBuf()
 		release = func() { g.putBuf(buf); g.putBuf(out); g.gzrs.Put(zr) }
-		n, err := out.ReadFrom(io.LimitReader(zr, g.cfg.MaxDecompressedBytes+1))
+		inflated, err := out.ReadFrom(io.LimitReader(zr, g.cfg.MaxDecompressedBytes+1))
 		if err != nil {
-			return nil, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
+			return nil, n, release, &httpError{status: http.StatusBadRequest, code: "bad_gzip", reason: "body is not valid gzip: " + err.Error()}
 		}
-		if n > g.cfg.MaxDecompressedBytes {
-			return nil, release, tooLarge(fmt.Sprintf("body inflates beyond the limit of %d bytes", g.cfg.MaxDecompressedBytes))
+		if inflated > g.cfg.MaxDecompressedBytes {
+			return nil, n, release, tooLarge(fmt.Sprintf("body inflates beyond the limit of %d bytes", g.cfg.MaxDecompressedBytes))
 		}
-		return out.Bytes(), release, nil
+		return out.Bytes(), n, release, nil
 	default:
-		return nil, release, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_encoding",
+		return nil, n, release, &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_encoding",
 			reason: fmt.Sprintf("Content-Encoding %q is not supported: use gzip or none", enc)}
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 	"github.com/twmb/franz-go/pkg/kfake"
 	"github.com/twmb/franz-go/pkg/kgo"
 	"github.com/twmb/franz-go/pkg/kmsg"
@@ -380,5 +381,194 @@ func TestClientGoneIsNotKafkaDown(t *testing.T) {
 	}
 	if r := h.post([]byte("["+goodJSON(t, 2)+"]"), nil); r.status != 200 {
 		t.Fatalf("next request: %+v", r)
+	}
+}
+
+// TestChunkedBodyIsAcceptedAndCounted: a body sent with Transfer-Encoding:
+// chunked (no Content-Length) is read like any other, and the received-bytes
+// counter adds the bytes actually read.
+func TestChunkedBodyIsAcceptedAndCounted(t *testing.T) {
+	h := newHarness(t, nil)
+	body := []byte("[" + goodJSON(t, 1) + "," + goodJSON(t, 2) + "]")
+	for _, enc := range []string{"", "gzip"} {
+		t.Run("encoding="+enc, func(t *testing.T) {
+			before := counterValue(t, h.gw.m.bytes)
+			sent := body
+			if enc != "" {
+				sent = gzipped(body)
+			}
+			// A reader of unknown length makes the client send chunks.
+			req, _ := http.NewRequest("POST", h.srv.URL+"/v1/events", io.MultiReader(bytes.NewReader(sent)))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key-a")
+			if enc != "" {
+				req.Header.Set("Content-Encoding", enc)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("chunked request: %v", err)
+			}
+			defer resp.Body.Close()
+			raw, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || !strings.Contains(string(raw), `"accepted":2`) {
+				t.Fatalf("status %d body %q, want 200 with 2 accepted", resp.StatusCode, raw)
+			}
+			if got := counterValue(t, h.gw.m.bytes) - before; got != float64(len(sent)) {
+				t.Fatalf("received bytes grew by %v, want %d", got, len(sent))
+			}
+		})
+	}
+}
+
+func counterValue(t *testing.T, c prometheus.Counter) float64 {
+	t.Helper()
+	var m dto.Metric
+	if err := c.Write(&m); err != nil {
+		t.Fatal(err)
+	}
+	return m.GetCounter().GetValue()
+}
+
+func (h *harness) do(method, path string, hdr map[string]string) (*http.Response, []byte) {
+	h.t.Helper()
+	req, _ := http.NewRequest(method, h.srv.URL+path, nil)
+	for k, v := range hdr {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return resp, raw
+}
+
+// TestOtherMethodsOnEventsAre405WithAllow: GET, PUT, DELETE and (with CORS
+// off) OPTIONS on /v1/events answer 405 with Allow: POST and the JSON error
+// body; unknown paths answer 404.
+func TestOtherMethodsOnEventsAre405WithAllow(t *testing.T) {
+	h := newHarness(t, nil)
+	for _, m := range []string{"GET", "PUT", "DELETE", "PATCH", "OPTIONS"} {
+		resp, raw := h.do(m, "/v1/events", map[string]string{"Origin": "https://game.example"})
+		var e struct{ Error, Code string }
+		if resp.StatusCode != 405 || resp.Header.Get("Allow") != "POST" || json.Unmarshal(raw, &e) != nil || e.Code != "method_not_allowed" || e.Error == "" {
+			t.Errorf("%s /v1/events: %d Allow=%q %q; want 405, Allow: POST, a JSON error", m, resp.StatusCode, resp.Header.Get("Allow"), raw)
+		}
+		if resp.Header.Get("Access-Control-Allow-Origin") != "" {
+			t.Errorf("%s with CORS off sent Access-Control-Allow-Origin", m)
+		}
+	}
+	for _, p := range []string{"/", "/metrics", "/debug/pprof/", "/v1/event"} {
+		if resp, raw := h.do("GET", p, nil); resp.StatusCode != 404 {
+			t.Errorf("GET %s: %d %q, want 404", p, resp.StatusCode, raw)
+		}
+	}
+}
+
+// TestCORSLetsBrowserGamesPost: with --cors-origins, a preflight from an
+// allowed origin gets 204 with the methods and headers a game sends (the
+// key's header, Content-Encoding); the POST's answer names the origin. An
+// origin not listed gets no CORS headers.
+func TestCORSLetsBrowserGamesPost(t *testing.T) {
+	for _, origins := range [][]string{{"https://game.example", "http://localhost:3000"}, {"*"}} {
+		t.Run(strings.Join(origins, ","), func(t *testing.T) {
+			h := newHarness(t, func(c *Config) { c.CORSOrigins = origins })
+			wantOrigin := "https://game.example"
+			if origins[0] == "*" {
+				wantOrigin = "*"
+			}
+			resp, raw := h.do("OPTIONS", "/v1/events", map[string]string{"Origin": "https://game.example",
+				"Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "authorization,content-type,content-encoding"})
+			if resp.StatusCode != 204 {
+				t.Fatalf("preflight: %d %q, want 204", resp.StatusCode, raw)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Origin"); got != wantOrigin {
+				t.Errorf("preflight Allow-Origin %q, want %q", got, wantOrigin)
+			}
+			if got := resp.Header.Get("Access-Control-Allow-Methods"); !strings.Contains(got, "POST") {
+				t.Errorf("preflight Allow-Methods %q lacks POST", got)
+			}
+			allowed := strings.ToLower(resp.Header.Get("Access-Control-Allow-Headers"))
+			for _, hdr := range []string{"authorization", "x-api-key", "content-type", "content-encoding"} {
+				if !strings.Contains(allowed, hdr) {
+					t.Errorf("preflight Allow-Headers %q lacks %s", allowed, hdr)
+				}
+			}
+			r := h.post([]byte("["+goodJSON(t, 1)+"]"), map[string]string{"Origin": "https://game.example"})
+			if r.status != 200 {
+				t.Fatalf("POST: %+v", r)
+			}
+			req, _ := http.NewRequest("POST", h.srv.URL+"/v1/events", strings.NewReader("["+goodJSON(t, 2)+"]"))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Authorization", "Bearer key-a")
+			req.Header.Set("Origin", "https://game.example")
+			pr, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			pr.Body.Close()
+			if got := pr.Header.Get("Access-Control-Allow-Origin"); pr.StatusCode != 200 || got != wantOrigin {
+				t.Errorf("POST: %d Allow-Origin %q, want 200 and %q", pr.StatusCode, got, wantOrigin)
+			}
+			if origins[0] != "*" {
+				resp, _ := h.do("OPTIONS", "/v1/events", map[string]string{"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"})
+				if resp.StatusCode == 204 || resp.Header.Get("Access-Control-Allow-Origin") != "" {
+					t.Errorf("preflight from an origin not listed: %d Allow-Origin %q", resp.StatusCode, resp.Header.Get("Access-Control-Allow-Origin"))
+				}
+			}
+		})
+	}
+}
+
+// TestEventsTheProcessorWouldDeadLetterAreRefused: amounts the processor
+// cannot convert and ids with control or bidi characters, or blank, are
+// refused at the door with their reason, and never reach Kafka.
+func TestEventsTheProcessorWouldDeadLetterAreRefused(t *testing.T) {
+	h := newHarness(t, nil)
+	purchase := func(price float64) func(*event.Event) {
+		return func(e *event.Event) {
+			e.EventType = event.TypePurchase
+			e.Payload = &event.Event_Purchase{Purchase: &event.Purchase{Sku: "gems", Price: price, Currency: "USD", StoreTransactionId: "T1"}}
+		}
+	}
+	tests := []struct {
+		name, reason string
+		mod          func(*event.Event)
+	}{
+		{"price 1e15", "purchase.price", purchase(1e15)},
+		{"price 1e300", "purchase.price", purchase(1e300)},
+		{"price 1.7e308", "purchase.price", purchase(1.7e308)},
+		{"refund 1e300", "refund.amount", func(e *event.Event) {
+			e.EventType = event.TypeRefund
+			e.Payload = &event.Event_Refund{Refund: &event.Refund{StoreTransactionId: "T1", Amount: 1e300}}
+		}},
+		{"ad revenue 1e300", "ad_impression.revenue", func(e *event.Event) {
+			e.EventType = event.TypeAdImpression
+			e.Payload = &event.Event_AdImpression{AdImpression: &event.AdImpression{Network: "n", Revenue: 1e300}}
+		}},
+		{"player NUL", "player_id contains a control character", func(e *event.Event) { e.PlayerId = "\x00" }},
+		{"player NUL inside", "player_id contains a control character", func(e *event.Event) { e.PlayerId = "p\x00x" }},
+		{"player blank", "player_id is blank", func(e *event.Event) { e.PlayerId = " " }},
+		{"player RLO", "player_id contains a bidirectional formatting character (U+202E)", func(e *event.Event) { e.PlayerId = "\u202eevil" }},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			before := len(h.stored())
+			ev := goodEvent(1)
+			tc.mod(ev)
+			bad, err := event.MarshalJSON(ev)
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := h.post([]byte("["+goodJSON(t, 2)+","+string(bad)+"]"), nil)
+			if r.status != 200 || r.Accepted != 1 || len(r.Rejected) != 1 || r.Rejected[0].Index != 1 ||
+				r.Rejected[0].Code != event.CodeInvalidValue || !strings.Contains(r.Rejected[0].Reason, tc.reason) {
+				t.Fatalf("got %+v, want the second event refused as invalid_value naming %q", r, tc.reason)
+			}
+			if got := len(h.stored()) - before; got != 1 {
+				t.Fatalf("%d events reached Kafka, want 1", got)
+			}
+		})
 	}
 }

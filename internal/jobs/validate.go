@@ -56,7 +56,8 @@ func (v *Validator) Decode(value []byte) (*event.Event, *DeadLetter) {
 }
 
 // Check applies, in this order: event.Validate with zero Rules (no clock-skew
-// or depth check); game_id set; received_at set and valid; the currency of a
+// or depth check; the gateway's rules, ranges and id characters included,
+// so what the gateway accepts fails here only for the checks below); game_id set; received_at set and valid; the currency of a
 // purchase, refund or ad impression in the rate table (empty = USD); the
 // converted amount within ±2^53 micro-USD; client_time (truncated to the
 // millisecond) not after received_at + MaxFuture. It returns nil for a valid

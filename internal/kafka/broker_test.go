@@ -1,6 +1,7 @@
 package kafka
 
 import (
+	"net"
 	"testing"
 	"time"
 
@@ -31,6 +32,11 @@ func TestBrokerOutage(t *testing.T) {
 	}
 	b.Outage(2 * time.Second)
 	start := time.Now()
+	// Like a broker that is down: new connections are refused.
+	if c, err := net.DialTimeout("tcp", b.Addrs()[0], time.Second); err == nil {
+		c.Close()
+		t.Error("a connection was accepted during the outage")
+	}
 	// The client retries: the produce fails, or succeeds only once the
 	// outage is over.
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("during")}).FirstErr(); err == nil && time.Since(start) < 1900*time.Millisecond {
@@ -39,5 +45,10 @@ func TestBrokerOutage(t *testing.T) {
 	time.Sleep(time.Until(start.Add(2 * time.Second)))
 	if err := cl.ProduceSync(ctx, &kgo.Record{Value: []byte("after")}).FirstErr(); err != nil {
 		t.Errorf("produce after the outage: %v", err)
+	}
+	if c, err := net.DialTimeout("tcp", b.Addrs()[0], time.Second); err != nil {
+		t.Errorf("the broker does not listen again after the outage: %v", err)
+	} else {
+		c.Close()
 	}
 }

@@ -113,7 +113,8 @@ func (c Config) Opts(log *slog.Logger) ([]kgo.Opt, error) {
 	if log != nil {
 		// franz-go explains every metadata refresh at info; keep its info
 		// for --log-level debug.
-		opts = append(opts, kgo.WithLogger(kslog.New(slog.New(quieter{log.Handler()}))))
+		opts = append(opts, kgo.WithLogger(kslog.New(slog.New(quieter{log.Handler()}))),
+			kgo.WithHooks(newReachability(log)))
 	}
 	if c.TLS || c.TLSCAFile != "" || c.TLSCertFile != "" {
 		tc, err := c.tlsConfig()
@@ -175,7 +176,8 @@ func ProducerOpts(maxBufferedRecords int) []kgo.Opt {
 }
 
 // quieter lowers a handler's records by one step (info becomes debug, warn
-// stays warn), for chatty libraries.
+// stays warn), for chatty libraries, and franz-go's per-retry connection
+// messages to debug (reachability logs the state changes).
 type quieter struct{ h slog.Handler }
 
 func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
@@ -186,8 +188,11 @@ func (q quieter) Enabled(ctx context.Context, l slog.Level) bool {
 }
 
 func (q quieter) Handle(ctx context.Context, r slog.Record) error {
-	if r.Level == slog.LevelInfo {
+	if r.Level == slog.LevelInfo || (r.Level > slog.LevelDebug && isRetryNoise(r.Message)) {
 		r.Level = slog.LevelDebug
+		if !q.h.Enabled(ctx, r.Level) {
+			return nil
+		}
 	}
 	return q.h.Handle(ctx, r)
 }

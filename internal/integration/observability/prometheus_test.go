@@ -60,9 +60,10 @@ func TestSeriesExistAndMove(t *testing.T) {
 		t.Fatalf("build: %v\n%s", err, out)
 	}
 
-	// The demo: every component in one process, all metrics on one address.
+	// The demo: every component in one process, all metrics on one admin
+	// address (the gateway's public --listen serves no /metrics).
 	addr := freeAddr(t)
-	demo := exec.CommandContext(ctx, bin, "demo", "--duration", "5m", "--data-dir", "", "--listen", addr,
+	demo := exec.CommandContext(ctx, bin, "demo", "--duration", "5m", "--data-dir", "", "--listen", freeAddr(t), "--metrics-listen", addr,
 		"--warehouse", "duckdb://"+filepath.Join(dir, "w.duckdb"), "--reconcile-every", "10s", "--log-format", "json")
 	logs, err := os.Create(filepath.Join(artifacts(t), "demo.log"))
 	if err != nil {
