@@ -156,7 +156,7 @@ Examples:
 
 		sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
 		sf.retries, sf.retryWait = math.MaxInt32, 2*time.Second // through a --kafka-outage
-		sink, err := sf.httpSink()
+		sink, err := sf.httpSink(log.With("component", "simulate"))
 		if err != nil {
 			return err
 		}
