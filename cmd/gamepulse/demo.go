@@ -32,7 +32,9 @@ Starts, in this process: the embedded Kafka-protocol broker (state in
 over HTTP, with a few duplicated, late and malformed events so that the
 rejections show. A status line shows events/s accepted and rejected, totals
 and the raw topic's end offset. Ctrl-C (or --duration) stops everything
-cleanly.
+cleanly: the simulator stops, the gateway stops accepting, and the processor
+and the loader finish what is in Kafka (at most --drain-timeout), so the
+warehouse's KPIs agree with its events. A second Ctrl-C stops at once.
 
 While it runs, try the gateway yourself (the demo prints a key):
   curl -s -H 'Authorization: Bearer demo-gem-garden' -H 'Content-Type: application/json' \
@@ -65,6 +67,7 @@ Examples:
 		faultsAfter := fs.Duration("faults-after", time.Minute, "when the fault switches below act, after the demo starts")
 		kafkaOutage := fs.Duration("kafka-outage", 0, "fault switch: the embedded broker refuses every request for this long (the gateway answers 503; alerts fire on the live page, then clear); 0: none")
 		stallLoader := fs.Duration("stall-loader", 0, "fault switch: the loader reads and applies nothing for this long (freshness and lag grow; alerts fire, then clear); 0: none")
+		drainTimeout := fs.Duration("drain-timeout", time.Minute, "on a clean stop, how long the processor and the loader may take to finish what is in Kafka")
 		reconcileEvery := fs.Duration("reconcile-every", time.Minute, "reconcile the KPI tables with the events table this often (see gamepulse reconcile); 0: never")
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
@@ -108,21 +111,29 @@ Examples:
 		}
 
 		reg := newRegistry()
-		g, gctx := errgroup.WithContext(ctx)
-		runCtx, stopRun := context.WithCancel(gctx)
+		// The parts do not stop when ctx ends but one after the other once
+		// the simulator has (drainDemo); a failure stops them all.
+		base, stopAll := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopAll()
+		g, gctx := errgroup.WithContext(base)
+		runCtx, stopRun := context.WithCancel(gctx) // the status line, reconcile and fault switches
 		defer stopRun()
-		gw, err := startGateway(runCtx, g, cfg, kc, topics, gf.grace, gf.pprof, reg, log)
+		gwPart, procPart, loadPart := newComponent(gctx), newComponent(gctx), newComponent(gctx)
+		gw, err := startGateway(gwPart.ctx, gwPart.g, cfg, kc, topics, gf.grace, gf.pprof, reg, log)
 		if err != nil {
 			return err
 		}
-		proc, err := startProcessor(runCtx, g, pf, kc, topics, reg, log)
+		gwPart.joinTo(g)
+		proc, err := startProcessor(procPart.ctx, procPart.g, pf, kc, topics, reg, log)
 		if err != nil {
 			return err
 		}
-		ld, wh, err := startLoader(runCtx, g, lc, kc, topics, reg, log)
+		procPart.joinTo(g)
+		ld, wh, err := startLoader(loadPart.ctx, loadPart.g, lc, kc, topics, reg, log)
 		if err != nil {
 			return err
 		}
+		loadPart.joinTo(g)
 		if *reconcileEvery > 0 {
 			m := newReconcileMetrics(reg)
 			g.Go(func() error {
@@ -163,16 +174,19 @@ Examples:
 		var last atomic.Pointer[simulate.Stats]
 		status := newDemoStatus(env.Stderr, kc, topics, proc.Stats(), log)
 		status.loader = ld
+		simCtx, stopSim := context.WithCancel(runCtx) // ends on Ctrl-C too
+		defer context.AfterFunc(ctx, stopSim)()
 		g.Go(func() error {
-			defer stopRun() // the simulator's end ends the demo
+			defer stopRun() // the simulator's end ends the demo, after the drain
 			gen, err := sf.generator()
 			if err != nil {
 				return err
 			}
-			_, err = simulate.Run(runCtx, gen, sink, simulate.RunOptions{
+			_, err = simulate.Run(simCtx, gen, sink, simulate.RunOptions{
 				Rate: sf.rate, Count: sf.count, Duration: sf.duration, BatchSize: sf.batch,
 				Progress: func(st simulate.Stats) { last.Store(&st) },
 			})
+			drainDemo(gctx, *drainTimeout, gwPart, procPart, loadPart, proc, ld, log)
 			return err
 		})
 		g.Go(func() error { return status.run(runCtx, &last) })

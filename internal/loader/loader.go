@@ -252,3 +252,52 @@ func (l *Loader) Stall(d time.Duration) { l.stalledUntil.Store(time.Now().Add(d)
 
 // Stats returns the loader's totals.
 func (l *Loader) Stats() Stats { return l.m.snapshot() }
+
+// drainPoll is how often Drain measures what is left.
+const drainPoll = 250 * time.Millisecond
+
+// Drain returns once the loader has applied every record its topics held
+// when Drain was called: the warehouse's offsets (not the group's commits,
+// which only serve lag reporting) reach the topics' ends. Call it while Run
+// runs, after the processor stopped writing; then end Run. It returns ctx's
+// error if ctx ends first.
+func (l *Loader) Drain(ctx context.Context) error {
+	cl, err := kgo.NewClient(l.base...)
+	if err != nil {
+		return fmt.Errorf("loader: drain: %w", err)
+	}
+	defer cl.Close()
+	ends, err := kafka.Ends(ctx, kadm.NewClient(cl), l.topics()...)
+	if err != nil {
+		return fmt.Errorf("loader: drain: %w", err)
+	}
+	for {
+		n, err := func() (int64, error) {
+			stored, err := l.sink.Offsets(ctx, l.topics())
+			if err != nil {
+				return 0, err
+			}
+			at := kafka.Offsets{}
+			for tp, o := range stored {
+				if at[tp.Topic] == nil {
+					at[tp.Topic] = map[int32]int64{}
+				}
+				at[tp.Topic][tp.Partition] = o
+			}
+			return kafka.Unconsumed(ctx, l.base, at, ends)
+		}()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil && n == 0 {
+			l.log.Info("drained")
+			return nil
+		}
+		l.log.Debug("draining", "records_left", n, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(drainPoll):
+		}
+	}
+}
