@@ -72,11 +72,17 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
+// Tables are the warehouse tables the loader writes, in the order of
+// Stats.ByTable (kpi: kpi_minute and kpi_hour).
+var Tables = [...]string{"events", "sessions", "kpi", "completeness", "alerts", "dead_letters"}
+
 // Stats are live totals for status lines.
 type Stats struct {
 	Rows, Batches, Rejected int64
-	LastApplied             time.Time // wall clock of the last applied batch
+	ByTable                 [len(Tables)]int64 // rows by table, as Tables names them
+	LastApplied             time.Time          // wall clock of the last applied batch
 	Freshness               time.Duration
+	Lag                     int64 // records, as gamepulse_loader_consumer_lag_records last measured it; -1: not yet
 }
 
 // Loader reads the output topics and applies them to a warehouse.
