@@ -56,6 +56,9 @@ func (c *component) stopAndWait(ctx context.Context) {
 // parts still running stop at once.
 func drainDemo(ctx context.Context, timeout time.Duration, gw, proc, load *component,
 	p *pipeline.Pipeline, ld *loader.Loader, log *slog.Logger) {
+	if ctx.Err() != nil { // a part failed: everything stops at once
+		return
+	}
 	start := time.Now()
 	log.Info("draining: the gateway stops, the processor and the loader finish what is in Kafka", "timeout", timeout)
 	dctx, cancel := context.WithTimeout(ctx, timeout)
