@@ -1,9 +1,13 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"io"
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -26,9 +30,14 @@ func TestDemoStopsWithKPIsThatAgreeWithItsEvents(t *testing.T) {
 	// at the end, go out at shutdown, a sixth of them corrections of that
 	// closed minute.
 	m := start.Truncate(time.Minute).Add(-time.Minute)
-	_, stderr, err := runMain(t, nil, "demo", "--data-dir", filepath.Join(dir, "broker"), "--warehouse", wh,
-		"--listen", "127.0.0.1:0", "--rate", "0", "--count", "3000", "--start", m.Add(-5*time.Second).Format(time.RFC3339),
-		"--late", "0.2", "--reconcile-every", "0", "--rate-limit", "0", "--log-level", "info")
+	var errb lockedBuffer // the demo's status line and logs write from several goroutines
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	args := []string{"demo", "--data-dir", filepath.Join(dir, "broker"), "--warehouse", wh, "--listen", "127.0.0.1:0",
+		"--rate", "0", "--count", "3000", "--start", m.Add(-5 * time.Second).Format(time.RFC3339), "--late", "0.2",
+		"--reconcile-every", "0", "--rate-limit", "0", "--log-level", "info"}
+	err := Main(ctx, &Env{Stdout: io.Discard, Stderr: &errb, Getenv: func(string) string { return "" }}, args)
+	stderr := errb.String()
 	if err != nil {
 		t.Fatalf("demo: %v\n%s", err, stderr)
 	}
@@ -45,4 +54,22 @@ func TestDemoStopsWithKPIsThatAgreeWithItsEvents(t *testing.T) {
 		t.Fatalf("reconcile compared nothing:\n%s", out)
 	}
 	t.Logf("reconcile:\n%s", out)
+}
+
+// lockedBuffer is a bytes.Buffer safe for concurrent writers.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
