@@ -35,7 +35,10 @@ admin address on loopback for the live page and /metrics of all of them
 the gateway over HTTP, with a few duplicated, late and malformed events so
 that the rejections show. A status line shows events/s accepted and rejected,
 totals, the raw topic's end offset, the processor's progress and the rows
-loaded. Ctrl-C (or --duration) stops everything cleanly.
+loaded. Ctrl-C (or --duration) stops everything cleanly: the simulator stops,
+the gateway stops accepting, and the processor and the loader finish what is
+in Kafka (at most --drain-timeout), so the warehouse's KPIs agree with its
+events. A second Ctrl-C stops at once.
 
 While it runs, try the gateway yourself (the demo prints a key):
   curl -s -H 'Authorization: Bearer demo-gem-garden' -H 'Content-Type: application/json' \
@@ -68,6 +71,7 @@ Examples:
 		faultsAfter := fs.Duration("faults-after", time.Minute, "when the fault switches below act, after the demo starts")
 		kafkaOutage := fs.Duration("kafka-outage", 0, "fault switch: the embedded broker refuses every request for this long (the gateway answers 503; alerts fire on the live page, then clear); 0: none")
 		stallLoader := fs.Duration("stall-loader", 0, "fault switch: the loader reads and applies nothing for this long (freshness and lag grow; alerts fire, then clear); 0: none")
+		drainTimeout := fs.Duration("drain-timeout", time.Minute, "on a clean stop, how long the processor and the loader may take to finish what is in Kafka")
 		reconcileEvery := fs.Duration("reconcile-every", time.Minute, "reconcile the KPI tables with the events table this often (see gamepulse reconcile); 0: never")
 		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
 		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
@@ -111,27 +115,33 @@ Examples:
 		}
 
 		reg := newRegistry()
-		g, gctx := errgroup.WithContext(ctx)
-		runCtx, stopRun := context.WithCancel(gctx)
+		// The parts do not stop when ctx ends but one after the other once
+		// the simulator has (drainDemo); a failure stops them all.
+		base, stopAll := context.WithCancel(context.WithoutCancel(ctx))
+		defer stopAll()
+		g, gctx := errgroup.WithContext(base)
+		runCtx, stopRun := context.WithCancel(gctx) // the status line, reconcile and fault switches
 		defer stopRun()
-		adminAddr, err := serveAdmin(runCtx, g, af, reg, log)
+		adminAddr, err := serveAdmin(runCtx, g, af, reg, log) // up until the drain is over
 		if err != nil {
 			return err
 		}
-		gw, err := startGateway(runCtx, g, cfg, kc, topics, gf.grace, reg, log)
-		if err != nil {
-			stopRun()
-			g.Wait()
-			return err
-		}
-		proc, err := startProcessor(runCtx, g, pf, kc, topics, reg, log)
+		gwPart, procPart, loadPart := newComponent(gctx), newComponent(gctx), newComponent(gctx)
+		gw, err := startGateway(gwPart.ctx, gwPart.g, cfg, kc, topics, gf.grace, reg, log)
 		if err != nil {
 			return err
 		}
-		ld, wh, err := startLoader(runCtx, g, lc, kc, topics, reg, log)
+		gwPart.joinTo(g)
+		proc, err := startProcessor(procPart.ctx, procPart.g, pf, kc, topics, reg, log)
 		if err != nil {
 			return err
 		}
+		procPart.joinTo(g)
+		ld, wh, err := startLoader(loadPart.ctx, loadPart.g, lc, kc, topics, reg, log)
+		if err != nil {
+			return err
+		}
+		loadPart.joinTo(g)
 		if *reconcileEvery > 0 {
 			m := newReconcileMetrics(reg)
 			g.Go(func() error {
@@ -169,23 +179,26 @@ Examples:
 
 		sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
 		sf.retries, sf.retryWait = math.MaxInt32, 2*time.Second // through a --kafka-outage
-		sink, err := sf.httpSink()
+		sink, err := sf.httpSink(log.With("component", "simulate"))
 		if err != nil {
 			return err
 		}
 		var last atomic.Pointer[simulate.Stats]
 		status := newDemoStatus(env.Stderr, kc, topics, proc.Stats(), log)
 		status.loader = ld
+		simCtx, stopSim := context.WithCancel(runCtx) // ends on Ctrl-C too
+		defer context.AfterFunc(ctx, stopSim)()
 		g.Go(func() error {
-			defer stopRun() // the simulator's end ends the demo
+			defer stopRun() // the simulator's end ends the demo, after the drain
 			gen, err := sf.generator()
 			if err != nil {
 				return err
 			}
-			_, err = simulate.Run(runCtx, gen, sink, simulate.RunOptions{
+			_, err = simulate.Run(simCtx, gen, sink, simulate.RunOptions{
 				Rate: sf.rate, Count: sf.count, Duration: sf.duration, BatchSize: sf.batch,
 				Progress: func(st simulate.Stats) { last.Store(&st) },
 			})
+			drainDemo(gctx, *drainTimeout, gwPart, procPart, loadPart, proc, ld, log)
 			return err
 		})
 		g.Go(func() error { return status.run(runCtx, &last) })

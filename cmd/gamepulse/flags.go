@@ -162,16 +162,16 @@ func flagRuleOf(command, flagName string) (flagRule, bool) {
 		return replicas, true
 	case "partition":
 		return partitionOrAll, true
-	case "duplicates", "late", "malformed":
+	case "duplicates", "late", "malformed", "max-error-rate":
 		return share, true
 	case "alert-drop-percent":
 		return percent, true
-	case "lookback", "timeout", "max-past", "produce-timeout", "retry-after":
+	case "lookback", "timeout", "drain-timeout", "max-past", "produce-timeout", "retry-after":
 		return positive, true
 	case "max-body-bytes", "max-decompressed-bytes", "max-events", "max-event-bytes", "max-depth", "max-pending-events",
 		"batch-size", "batch-rows", "batch-bytes", "concurrency", "events", "partitions", "max-poll-records", "alert-history":
 		return atLeastOne, true
-	case "last", "max", "rate", "count", "duration", "players", "gateway-pid", "max-differences", "warmup", "every", "settle",
+	case "last", "max", "progress-every", "rate", "count", "duration", "players", "gateway-pid", "max-differences", "warmup", "every", "settle",
 		"faults-after", "kafka-outage", "stall-loader", "reconcile-every",
 		// the gateway's (gateway.Config.Validate checks how they relate)
 		"rate-limit", "rate-burst", "max-future", "shutdown-grace",

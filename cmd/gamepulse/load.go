@@ -38,7 +38,8 @@ events, sessions, kpi_minute, kpi_hour, completeness, alerts, dead_letters
 written in one warehouse transaction, and the loader resumes from the
 warehouse's offsets, so a batch is never half applied and never applied
 twice. A record the warehouse cannot take goes to dead_letters with its
-reason; the loader keeps going.
+reason; the loader keeps going. Every --progress-every it logs a line (at
+info level) with rows/s by table, consumer lag and freshness.
 
 --warehouse is a URL: duckdb:///abs/path/file.duckdb (absolute) or
 duckdb:rel/path/file.duckdb (relative to the working directory; the default
@@ -59,6 +60,7 @@ Example:
 		addOutputTopicFlags(fs, tf)
 		lc := addLoadFlags(fs)
 		af := addAdminFlags(fs, "127.0.0.1:9102", false)
+		progressEvery := fs.Duration("progress-every", 10*time.Second, "log a progress line (rows/s by table, lag, freshness) this often; 0: never")
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
@@ -75,8 +77,15 @@ Example:
 		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
 			return err
 		}
-		if _, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log); err != nil {
+		ld, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log)
+		if err != nil {
 			return err
+		}
+		if *progressEvery > 0 {
+			g.Go(func() error {
+				ld.LogProgress(gctx, *progressEvery)
+				return nil
+			})
 		}
 		return g.Wait()
 	}

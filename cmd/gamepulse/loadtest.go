@@ -8,12 +8,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"os"
 	"sort"
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"google.golang.org/protobuf/proto"
@@ -29,7 +31,9 @@ func loadtestCommand() command {
 		usage: `Usage: gamepulse loadtest --gateway URL --api-key KEY [--format json|protobuf] [--rate R] [--duration D]
 
 Posts pre-encoded batches of simulated events to a gateway from --concurrency
-connections and reports events/s, request latency percentiles and errors.
+connections and reports the achieved events/s, request latency percentiles and errors by
+reason (HTTP status or network error). It exits nonzero when the share of
+failed requests is above --max-error-rate.
 With --rate 0 every connection sends as fast as it gets answers (peak
 throughput); with --rate R (events/s) requests are scheduled at that rate and
 latency is measured from the scheduled time, so a stall is not hidden.
@@ -52,11 +56,15 @@ Example:
 		warmup := fs.Duration("warmup", 3*time.Second, "sending before measuring starts")
 		pid := fs.Int("gateway-pid", 0, "gateway process id, to report its CPU time")
 		asJSON := fs.Bool("json", false, "print the result as JSON")
+		maxErrorRate := fs.Float64("max-error-rate", 0.01, "largest share of failed requests (0 to 1) for a successful exit")
 		if err := resolve(fs, env, args); err != nil {
 			return err
 		}
 		if *key == "" {
 			return errors.New("loadtest: --api-key is required")
+		}
+		if !(*maxErrorRate >= 0 && *maxErrorRate <= 1) {
+			return fmt.Errorf("loadtest: --max-error-rate must be from 0 to 1, got %g", *maxErrorRate)
 		}
 		bodies, ctype, err := loadtestBodies(*format, *gz, *batch, 64)
 		if err != nil {
@@ -79,14 +87,24 @@ Example:
 		}
 		res.Format, res.Gzip, res.Batch, res.Concurrency, res.TargetRate = *format, *gz, *batch, *conc, *rate
 		if *asJSON {
-			return json.NewEncoder(env.Stdout).Encode(res)
+			if err := json.NewEncoder(env.Stdout).Encode(res); err != nil {
+				return err
+			}
+		} else {
+			fmt.Fprintf(env.Stdout, "%s batches of %d, %d connections, target %s, achieved %.0f events/s; latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms; errors %d of %d requests (%.1f%%)%s",
+				*format, *batch, *conc, rateLabel(*rate), res.EventsPerSecond, res.P50Ms, res.P99Ms, res.P999Ms,
+				res.Errors, res.Requests, 100*res.ErrorRate, errorsLabel(res.ErrorsByReason))
+			if res.GatewayCPUSeconds > 0 {
+				fmt.Fprintf(env.Stdout, "; gateway CPU %.1f s => %.0f events per gateway CPU-second", res.GatewayCPUSeconds, res.EventsPerGatewayCPUSecond)
+			}
+			fmt.Fprintln(env.Stdout)
 		}
-		fmt.Fprintf(env.Stdout, "%s batches of %d, %d connections, target %s: %.0f events/s; latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms; errors %d",
-			*format, *batch, *conc, rateLabel(*rate), res.EventsPerSecond, res.P50Ms, res.P99Ms, res.P999Ms, res.Errors)
-		if res.GatewayCPUSeconds > 0 {
-			fmt.Fprintf(env.Stdout, "; gateway CPU %.1f s => %.0f events per gateway CPU-second", res.GatewayCPUSeconds, res.EventsPerGatewayCPUSecond)
+		switch {
+		case res.Requests == 0:
+			return errors.New("loadtest: no request was answered")
+		case res.ErrorRate > *maxErrorRate:
+			return fmt.Errorf("loadtest: %d of %d requests failed (%.1f%%), above --max-error-rate %g", res.Errors, res.Requests, 100*res.ErrorRate, *maxErrorRate)
 		}
-		fmt.Fprintln(env.Stdout)
 		return nil
 	}
 	return c
@@ -94,28 +112,52 @@ Example:
 
 func rateLabel(r float64) string {
 	if r == 0 {
-		return "max"
+		return "none (as fast as answers come)"
 	}
 	return strconv.FormatFloat(r, 'f', 0, 64) + " ev/s"
 }
 
+// errorsLabel lists error counts by reason, most frequent first.
+func errorsLabel(by map[string]int) string {
+	if len(by) == 0 {
+		return ""
+	}
+	reasons := make([]string, 0, len(by))
+	for r := range by {
+		reasons = append(reasons, r)
+	}
+	sort.Slice(reasons, func(i, j int) bool {
+		if by[reasons[i]] != by[reasons[j]] {
+			return by[reasons[i]] > by[reasons[j]]
+		}
+		return reasons[i] < reasons[j]
+	})
+	parts := make([]string, len(reasons))
+	for i, r := range reasons {
+		parts[i] = fmt.Sprintf("%s %d", r, by[r])
+	}
+	return ": " + strings.Join(parts, ", ")
+}
+
 // loadtestResult is one run's outcome.
 type loadtestResult struct {
-	Format                    string  `json:"format"`
-	Gzip                      bool    `json:"gzip"`
-	Batch                     int     `json:"batch"`
-	Concurrency               int     `json:"concurrency"`
-	TargetRate                float64 `json:"target_rate"`
-	Seconds                   float64 `json:"seconds"`
-	Requests                  int     `json:"requests"`
-	Events                    int     `json:"events"`
-	Errors                    int     `json:"errors"`
-	EventsPerSecond           float64 `json:"events_per_second"`
-	P50Ms                     float64 `json:"p50_ms"`
-	P99Ms                     float64 `json:"p99_ms"`
-	P999Ms                    float64 `json:"p999_ms"`
-	GatewayCPUSeconds         float64 `json:"gateway_cpu_seconds"`
-	EventsPerGatewayCPUSecond float64 `json:"events_per_gateway_cpu_second"`
+	Format                    string         `json:"format"`
+	Gzip                      bool           `json:"gzip"`
+	Batch                     int            `json:"batch"`
+	Concurrency               int            `json:"concurrency"`
+	TargetRate                float64        `json:"target_rate"`
+	Seconds                   float64        `json:"seconds"`
+	Requests                  int            `json:"requests"`
+	Events                    int            `json:"events"`
+	Errors                    int            `json:"errors"`
+	ErrorRate                 float64        `json:"error_rate"`
+	ErrorsByReason            map[string]int `json:"errors_by_reason,omitempty"`
+	EventsPerSecond           float64        `json:"events_per_second"`
+	P50Ms                     float64        `json:"p50_ms"`
+	P99Ms                     float64        `json:"p99_ms"`
+	P999Ms                    float64        `json:"p999_ms"`
+	GatewayCPUSeconds         float64        `json:"gateway_cpu_seconds"`
+	EventsPerGatewayCPUSecond float64        `json:"events_per_gateway_cpu_second"`
 }
 
 type loadtest struct {
@@ -135,6 +177,7 @@ func (lt *loadtest) run(ctx context.Context, d time.Duration, _ int) loadtestRes
 		latencies []time.Duration
 		reqs      int
 		errs      int
+		byReason  = map[string]int{}
 		wg        sync.WaitGroup
 	)
 	start := time.Now()
@@ -148,6 +191,7 @@ func (lt *loadtest) run(ctx context.Context, d time.Duration, _ int) loadtestRes
 			defer wg.Done()
 			var local []time.Duration
 			lreqs, lerrs := 0, 0
+			lreasons := map[string]int{}
 			next := start.Add(time.Duration(w) * interval / time.Duration(lt.conc))
 			for i := w; ctx.Err() == nil; i += lt.conc {
 				sent := time.Now()
@@ -164,20 +208,24 @@ func (lt *loadtest) run(ctx context.Context, d time.Duration, _ int) loadtestRes
 					sent = next // measure from the scheduled time
 					next = next.Add(interval)
 				}
-				ok := lt.post(ctx, client, lt.bodies[i%len(lt.bodies)])
+				reason := lt.post(ctx, client, lt.bodies[i%len(lt.bodies)])
 				if ctx.Err() != nil {
 					break
 				}
 				local = append(local, time.Since(sent))
 				lreqs++
-				if !ok {
+				if reason != "" {
 					lerrs++
+					lreasons[reason]++
 				}
 			}
 			mu.Lock()
 			latencies = append(latencies, local...)
 			reqs += lreqs
 			errs += lerrs
+			for r, n := range lreasons {
+				byReason[r] += n
+			}
 			mu.Unlock()
 		}(w)
 	}
@@ -191,11 +239,17 @@ func (lt *loadtest) run(ctx context.Context, d time.Duration, _ int) loadtestRes
 		return float64(latencies[int(p*float64(len(latencies)-1))]) / 1e6
 	}
 	ok := reqs - errs
-	return loadtestResult{Seconds: elapsed, Requests: reqs, Events: ok * lt.batch, Errors: errs,
+	res := loadtestResult{Seconds: elapsed, Requests: reqs, Events: ok * lt.batch, Errors: errs, ErrorsByReason: byReason,
 		EventsPerSecond: float64(ok*lt.batch) / elapsed, P50Ms: pct(0.50), P99Ms: pct(0.99), P999Ms: pct(0.999)}
+	if reqs > 0 {
+		res.ErrorRate = float64(errs) / float64(reqs)
+	}
+	return res
 }
 
-func (lt *loadtest) post(ctx context.Context, client *http.Client, body []byte) bool {
+// post sends one request; it returns why it failed (an HTTP status or a
+// network error), or "" when the gateway answered 200.
+func (lt *loadtest) post(ctx context.Context, client *http.Client, body []byte) string {
 	req, _ := http.NewRequestWithContext(ctx, "POST", lt.url, bytes.NewReader(body))
 	req.Header.Set("Content-Type", lt.ctype)
 	req.Header.Set("Authorization", "Bearer "+lt.key)
@@ -204,11 +258,32 @@ func (lt *loadtest) post(ctx context.Context, client *http.Client, body []byte) 
 	}
 	resp, err := client.Do(req)
 	if err != nil {
-		return false
+		return networkReason(err)
 	}
 	io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	if resp.StatusCode != http.StatusOK {
+		return resp.Status
+	}
+	return ""
+}
+
+// networkReason names a failed request's error without its addresses, so
+// that equal failures count together.
+func networkReason(err error) string {
+	var ne net.Error
+	var op *net.OpError
+	switch {
+	case errors.Is(err, syscall.ECONNREFUSED):
+		return "connection refused"
+	case errors.Is(err, syscall.ECONNRESET):
+		return "connection reset"
+	case errors.As(err, &ne) && ne.Timeout():
+		return "timeout"
+	case errors.As(err, &op):
+		return op.Op + ": " + op.Err.Error()
+	}
+	return "network error"
 }
 
 // loadtestBodies encodes n batches of simulated events, timestamped now.

@@ -58,6 +58,7 @@ func commands() []command {
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	context.AfterFunc(ctx, stop) // the first signal stops cleanly; a second one kills at once
 	env := &Env{Stdout: os.Stdout, Stderr: os.Stderr, Getenv: os.Getenv}
 	code := report(env.Stderr, Main(ctx, env, os.Args[1:]))
 	stop()

@@ -198,3 +198,31 @@ func TestParseBound(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadLogsProgressPeriodicallyUnlessWarn(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for _, level := range []string{"info", "warn"} {
+		var out, errb bytes.Buffer
+		e := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		err := Main(ctx, e, []string{"load", "--brokers", strings.Join(c.ListenAddrs(), ","), "--metrics-listen", "",
+			"--warehouse", "duckdb:" + filepath.Join(t.TempDir(), "w.duckdb"), "--progress-every", "200ms", "--log-level", level})
+		cancel()
+		if err != nil {
+			t.Fatalf("load: %v\n%s", err, errb.String())
+		}
+		lines := strings.Count(errb.String(), `msg="loader progress"`)
+		switch {
+		case level == "info" && lines < 2:
+			t.Errorf("%d progress lines in 1.5 s every 200 ms:\n%s", lines, errb.String())
+		case level == "info" && !regexp.MustCompile(`rows_per_second\.events=0 .*rows=0 lag=\S+ freshness=`).MatchString(errb.String()):
+			t.Errorf("progress line lacks rows/s by table, lag or freshness:\n%s", errb.String())
+		case level == "warn" && lines > 0:
+			t.Errorf("progress lines at --log-level warn:\n%s", errb.String())
+		}
+	}
+}

@@ -88,7 +88,7 @@ Examples:
 			}
 			sink = simulate.NewFileSink(w)
 		case sf.gateway != "":
-			if sink, err = sf.httpSink(); err != nil {
+			if sink, err = sf.httpSink(log); err != nil {
 				return err
 			}
 		default:
@@ -158,11 +158,11 @@ func addSimulateFlags(fs *flag.FlagSet, destinations bool) *simulateFlags {
 	return s
 }
 
-func (s *simulateFlags) httpSink() (simulate.Sink, error) {
+func (s *simulateFlags) httpSink(log *slog.Logger) (simulate.Sink, error) {
 	if s.apiKey == "" {
 		return nil, errors.New("simulate: --gateway needs --api-key (or GAMEPULSE_API_KEY)")
 	}
-	opts := simulate.HTTPOptions{Gzip: s.gzip, MaxRetries: s.retries, MaxWait: s.retryWait}
+	opts := simulate.HTTPOptions{Gzip: s.gzip, MaxRetries: s.retries, MaxWait: s.retryWait, Logger: log}
 	switch s.format {
 	case "json":
 		opts.Format = event.FormatJSON

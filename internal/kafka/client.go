@@ -102,10 +102,18 @@ func (c Config) Opts(log *slog.Logger) ([]kgo.Opt, error) {
 		return nil, err
 	}
 	codec, _ := compressionCodec(c.Compression) // checked by Validate
+	// One compressor for every client of these options: with
+	// ProducerBatchCompression each kgo.NewClient would build its own by
+	// rewriting the option's codec slice in place, a data race when
+	// clients are created concurrently (the processor's two stages).
+	comp, err := kgo.DefaultCompressor(codec, kgo.NoCompression())
+	if err != nil {
+		return nil, fmt.Errorf("kafka: compression: %w", err)
+	}
 	opts := []kgo.Opt{
 		kgo.SeedBrokers(c.Brokers...),
 		kgo.DialTimeout(5 * time.Second),
-		kgo.ProducerBatchCompression(codec, kgo.NoCompression()),
+		kgo.WithCompressor(comp),
 	}
 	if c.ClientID != "" {
 		opts = append(opts, kgo.ClientID(c.ClientID))

@@ -72,11 +72,17 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
+// Tables are the warehouse tables the loader writes, in the order of
+// Stats.ByTable (kpi: kpi_minute and kpi_hour).
+var Tables = [...]string{"events", "sessions", "kpi", "completeness", "alerts", "dead_letters"}
+
 // Stats are live totals for status lines.
 type Stats struct {
 	Rows, Batches, Rejected int64
-	LastApplied             time.Time // wall clock of the last applied batch
+	ByTable                 [len(Tables)]int64 // rows by table, as Tables names them
+	LastApplied             time.Time          // wall clock of the last applied batch
 	Freshness               time.Duration
+	Lag                     int64 // records, as gamepulse_loader_consumer_lag_records last measured it; -1: not yet
 }
 
 // Loader reads the output topics and applies them to a warehouse.
@@ -252,3 +258,52 @@ func (l *Loader) Stall(d time.Duration) { l.stalledUntil.Store(time.Now().Add(d)
 
 // Stats returns the loader's totals.
 func (l *Loader) Stats() Stats { return l.m.snapshot() }
+
+// drainPoll is how often Drain measures what is left.
+const drainPoll = 250 * time.Millisecond
+
+// Drain returns once the loader has applied every record its topics held
+// when Drain was called: the warehouse's offsets (not the group's commits,
+// which only serve lag reporting) reach the topics' ends. Call it while Run
+// runs, after the processor stopped writing; then end Run. It returns ctx's
+// error if ctx ends first.
+func (l *Loader) Drain(ctx context.Context) error {
+	cl, err := kgo.NewClient(l.base...)
+	if err != nil {
+		return fmt.Errorf("loader: drain: %w", err)
+	}
+	defer cl.Close()
+	ends, err := kafka.Ends(ctx, kadm.NewClient(cl), l.topics()...)
+	if err != nil {
+		return fmt.Errorf("loader: drain: %w", err)
+	}
+	for {
+		n, err := func() (int64, error) {
+			stored, err := l.sink.Offsets(ctx, l.topics())
+			if err != nil {
+				return 0, err
+			}
+			at := kafka.Offsets{}
+			for tp, o := range stored {
+				if at[tp.Topic] == nil {
+					at[tp.Topic] = map[int32]int64{}
+				}
+				at[tp.Topic][tp.Partition] = o
+			}
+			return kafka.Unconsumed(ctx, l.base, at, ends)
+		}()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err == nil && n == 0 {
+			l.log.Info("drained")
+			return nil
+		}
+		l.log.Debug("draining", "records_left", n, "err", err)
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(drainPoll):
+		}
+	}
+}

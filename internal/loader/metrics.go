@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
@@ -85,12 +86,10 @@ func (m *Metrics) observe(b *warehouse.Batch, start time.Time, took time.Duratio
 	if m.active != nil {
 		m.active.observe(start, start.Add(took))
 	}
-	m.rows.WithLabelValues("events").Add(float64(len(b.Events)))
-	m.rows.WithLabelValues("sessions").Add(float64(len(b.Sessions)))
-	m.rows.WithLabelValues("kpi").Add(float64(len(b.KPIs)))
-	m.rows.WithLabelValues("completeness").Add(float64(len(b.Completeness)))
-	m.rows.WithLabelValues("alerts").Add(float64(len(b.Alerts)))
-	m.rows.WithLabelValues("dead_letters").Add(float64(len(b.DeadLetters)))
+	byTable := [len(Tables)]int{len(b.Events), len(b.Sessions), len(b.KPIs), len(b.Completeness), len(b.Alerts), len(b.DeadLetters)}
+	for i, t := range Tables {
+		m.rows.WithLabelValues(t).Add(float64(byTable[i]))
+	}
 	m.batches.Inc()
 	m.latency.Observe(took.Seconds())
 	now := time.Now()
@@ -104,6 +103,9 @@ func (m *Metrics) observe(b *warehouse.Batch, start time.Time, took time.Duratio
 	}
 	m.mu.Lock()
 	m.stats.Rows += int64(b.Rows())
+	for i := range Tables {
+		m.stats.ByTable[i] += int64(byTable[i])
+	}
 	m.stats.Batches++
 	m.stats.LastApplied = now
 	if newest >= 0 {
@@ -114,6 +116,26 @@ func (m *Metrics) observe(b *warehouse.Batch, start time.Time, took time.Duratio
 
 func (m *Metrics) snapshot() Stats {
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.stats
+	st := m.stats
+	m.mu.Unlock()
+	st.Lag = -1
+	if n, ok := sumGauge(m.lag); ok {
+		st.Lag = int64(n)
+	}
+	return st
+}
+
+// sumGauge adds up the series of g, and false when it has none.
+func sumGauge(g *prometheus.GaugeVec) (float64, bool) {
+	ch := make(chan prometheus.Metric, 16)
+	go func() { g.Collect(ch); close(ch) }()
+	sum, found := 0.0, false
+	for pm := range ch {
+		var d dto.Metric
+		if pm.Write(&d) == nil {
+			sum += d.GetGauge().GetValue()
+			found = true
+		}
+	}
+	return sum, found
 }

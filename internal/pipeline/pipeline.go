@@ -268,3 +268,51 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	})
 	return g.Wait()
 }
+
+// drainPoll is how often Drain measures what is left.
+const drainPoll = 250 * time.Millisecond
+
+// Drain returns once the processor has processed everything its input
+// held when Drain was called, as at the end of the input: stage 1 every raw
+// record, then stage 2 every partial and watermark mark stage 1 wrote up to
+// then, so the windows the last events close are emitted, and their
+// corrections too. Call it while Run runs, after the producers of the raw
+// topic stopped; then end Run. It returns ctx's error if ctx ends first.
+func (p *Pipeline) Drain(ctx context.Context) error {
+	cl, err := kgo.NewClient(p.base...)
+	if err != nil {
+		return fmt.Errorf("pipeline: drain: %w", err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	for _, s := range []struct{ stage, input string }{{stage1Name, p.cfg.Topics.Raw}, {stage2Name, p.cfg.Topics.KPIPartials}} {
+		group := p.cfg.AppID + "." + s.stage
+		ends, err := kafka.Ends(ctx, adm, s.input)
+		if err != nil {
+			return fmt.Errorf("pipeline: drain: %w", err)
+		}
+		for {
+			n, err := func() (int64, error) {
+				at, err := kafka.GroupOffsets(ctx, adm, group)
+				if err != nil {
+					return 0, err
+				}
+				return kafka.Unconsumed(ctx, p.base, at, ends)
+			}()
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			if err == nil && n == 0 {
+				break
+			}
+			p.log.Debug("draining", "stage", s.stage, "records_left", n, "err", err)
+			select {
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(drainPoll):
+			}
+		}
+		p.log.Info("drained", "stage", s.stage, "input", s.input)
+	}
+	return nil
+}

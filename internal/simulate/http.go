@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"log/slog"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
@@ -45,6 +46,10 @@ type HTTPOptions struct {
 	// OnReject, if set, is called for every item the receiver refused,
 	// with the receiver's code and reason (compare with Item.Code).
 	OnReject func(it Item, r event.Rejection)
+	// Logger tells when the gateway becomes unavailable (once, with the
+	// reason) and available again (with the outage's duration and
+	// retries); nil: discard.
+	Logger *slog.Logger
 }
 
 // HTTPSink posts batches to the gateway's POST {url}/v1/events.
@@ -58,6 +63,7 @@ type HTTPSink struct {
 	key      string
 	opts     HTTPOptions
 	retries  atomic.Int64
+	outage   outage
 	body     []byte
 	zbuf     bytes.Buffer
 	zw       *gzip.Writer
@@ -86,6 +92,9 @@ func NewHTTPSink(baseURL, apiKey string, opts HTTPOptions) (*HTTPSink, error) {
 	}
 	if opts.MaxWait == 0 {
 		opts.MaxWait = 30 * time.Second
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &HTTPSink{
 		endpoint: strings.TrimRight(baseURL, "/") + "/v1/events",
@@ -206,24 +215,61 @@ func (s *HTTPSink) post(ctx context.Context, key string, items []Item) (accepted
 				cause = fmt.Errorf("reading the answer: %w", rerr)
 				wait = backoff(attempt, s.opts.MaxWait)
 			case code/100 == 2 || code == http.StatusBadRequest || code == http.StatusUnprocessableEntity:
+				s.outage.end(s.opts.Logger, s.endpoint)
 				a, r, err := s.answer(code, raw, sent)
 				return a, r + len(skipped), err
 			default: // 401, 403, 404, 413, 415, 500: retrying will not help
+				s.outage.end(s.opts.Logger, s.endpoint)
 				return 0, len(skipped), fmt.Errorf("simulate: post %s: %s: %s", s.endpoint, resp.Status, snippet(raw))
 			}
 		}
 		if attempt >= s.opts.MaxRetries {
+			s.outage.giveUp(s.opts.Logger, s.endpoint, cause)
 			return 0, len(skipped), fmt.Errorf("simulate: post %s: giving up after %d attempts: %w", s.endpoint, attempt+1, cause)
 		}
+		s.outage.begin(s.opts.Logger, s.endpoint, cause)
 		t := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			t.Stop()
+			s.outage.giveUp(s.opts.Logger, s.endpoint, ctx.Err())
 			return 0, len(skipped), fmt.Errorf("simulate: post %s: %w (last: %v)", s.endpoint, ctx.Err(), cause)
 		case <-t.C:
 		}
 		s.retries.Add(1)
+		s.outage.retries++
 	}
+}
+
+// outage is a spell of retried requests: it is logged once when it begins
+// and once when it ends, not at every retry.
+type outage struct {
+	since   time.Time // zero: the gateway answers
+	retries int64
+}
+
+func (o *outage) begin(log *slog.Logger, endpoint string, cause error) {
+	if !o.since.IsZero() {
+		return
+	}
+	o.since, o.retries = time.Now(), 0
+	log.Warn("gateway unavailable; retrying", "url", endpoint, "reason", cause)
+}
+
+func (o *outage) end(log *slog.Logger, endpoint string) {
+	if o.since.IsZero() {
+		return
+	}
+	log.Info("gateway available again", "url", endpoint, "lasted", time.Since(o.since).Round(time.Millisecond), "retries", o.retries)
+	o.since = time.Time{}
+}
+
+func (o *outage) giveUp(log *slog.Logger, endpoint string, cause error) {
+	if o.since.IsZero() {
+		return
+	}
+	log.Warn("gateway still unavailable; gave up", "url", endpoint, "lasted", time.Since(o.since).Round(time.Millisecond), "retries", o.retries, "reason", cause)
+	o.since = time.Time{}
 }
 
 // answer reads a 2xx/400/422 body: per-item results, or a whole-batch

@@ -40,7 +40,10 @@ type Stats struct {
 	// that it did not account for (their fate is unknown).
 	Sent, Accepted, Rejected, Failed int64
 	Batches                          int64
-	Elapsed                          time.Duration
+	// Retries are requests the sink sent again (after 429/503, a
+	// network error...); 0 for sinks that do not retry.
+	Retries int64
+	Elapsed time.Duration
 }
 
 // Generated returns the number of items generated.
@@ -65,9 +68,9 @@ func (s Stats) String() string {
 	if s.Elapsed > 0 {
 		rate = float64(s.Generated()) / s.Elapsed.Seconds()
 	}
-	return fmt.Sprintf("generated=%d (normal=%d duplicate=%d late=%d malformed=%d) sent=%d accepted=%d rejected=%d failed=%d batches=%d elapsed=%s rate=%.0f/s",
+	return fmt.Sprintf("generated=%d (normal=%d duplicate=%d late=%d malformed=%d) sent=%d accepted=%d rejected=%d failed=%d batches=%d retries=%d elapsed=%s rate=%.0f/s",
 		s.Generated(), s.Normal, s.Duplicate, s.Late, s.Malformed, s.Sent, s.Accepted, s.Rejected, s.Failed,
-		s.Batches, s.Elapsed.Round(time.Millisecond), rate)
+		s.Batches, s.Retries, s.Elapsed.Round(time.Millisecond), rate)
 }
 
 // finalGrace bounds the last flush after ctx is cancelled.
@@ -233,6 +236,9 @@ func (r *runner) send(ctx context.Context) error {
 	clear(r.batch) // let the events go
 	r.batch = r.batch[:0]
 	r.stats.Batches++
+	if rs, ok := r.sink.(interface{ Retries() int64 }); ok {
+		r.stats.Retries = rs.Retries()
+	}
 	r.stats.Sent += int64(n)
 	r.stats.Accepted += int64(acc)
 	r.stats.Rejected += int64(rej)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -365,5 +366,44 @@ func TestKafkaSink(t *testing.T) {
 		if !proto.Equal(ev, it.Event) {
 			t.Fatalf("record %d differs:\n%v\n%v", i, ev, it.Event)
 		}
+	}
+}
+
+// TestHTTPSinkLogsEachOutageOnceAndRunCountsRetries: a gateway that fails for
+// a while is logged once when the outage starts (with its reason) and once
+// when it ends (with its duration and retries), and the run's summary counts
+// the retries.
+func TestHTTPSinkLogsEachOutageOnceAndRunCountsRetries(t *testing.T) {
+	pass := func(http.ResponseWriter) bool { return false }
+	_, srv := newFakeGateway(t, testStart,
+		status(503, "0"), status(503, "0"), status(503, "0"), pass, // outage 1: 3 retries
+		pass, status(502, ""), status(502, ""), pass) // outage 2: 2 retries
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s, err := NewHTTPSink(srv.URL, "k-all", HTTPOptions{Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := newGen(t, Config{Seed: 4, Start: testStart, Rate: 50})
+	st, err := Run(context.Background(), g, s, RunOptions{Count: 400, BatchSize: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := logs.String()
+	t.Logf("log:\n%s", out)
+	if n := strings.Count(out, "gateway unavailable"); n != 2 {
+		t.Errorf("%d outage starts logged, want 2", n)
+	}
+	if !strings.Contains(out, "503 Service Unavailable") || !strings.Contains(out, "502 Bad Gateway") {
+		t.Errorf("outage reasons not logged")
+	}
+	if n := strings.Count(out, "gateway available again"); n != 2 {
+		t.Errorf("%d outage ends logged, want 2", n)
+	}
+	if !strings.Contains(out, "retries=3") || !strings.Contains(out, "retries=2") || !strings.Contains(out, "lasted=") {
+		t.Errorf("outage ends do not say duration and retries")
+	}
+	if st.Retries != 5 || !strings.Contains(st.String(), "retries=5") {
+		t.Errorf("summary %s: want 5 retries", st)
 	}
 }
