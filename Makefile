@@ -16,7 +16,7 @@ generate: ## regenerate Go code from proto/
 	go run ./cmd/protogen
 
 build:
-	go build -o bin/gamepulse ./cmd/gamepulse
+	go build -ldflags "-X main.buildCommit=$$(git rev-parse HEAD 2>/dev/null)" -o bin/gamepulse ./cmd/gamepulse
 
 demo:
 	go run ./cmd/gamepulse demo

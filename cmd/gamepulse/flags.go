@@ -119,6 +119,8 @@ func flagChoices(command, flagName string) []string {
 		return []string{"json", "ndjson", "protobuf"}
 	case "reconcile format":
 		return []string{"table", "json"}
+	case "doctor format":
+		return []string{"text", "json"}
 	case "query format", "kpis format":
 		return outputFormatList
 	case "dashboards format":

@@ -158,7 +158,7 @@ Commands:
 `)
 	cmds := commands()
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
 	}
 	fmt.Fprint(w, `
 Start here:
@@ -195,6 +195,10 @@ func newFlagSet(env *Env, c command) *flag.FlagSet {
 	return fs
 }
 
+// buildCommit is the commit a build without VCS stamping was made from
+// (GOFLAGS=-buildvcs=false); make build sets it with -ldflags -X.
+var buildCommit string
+
 // runVersion prints the version, the commit and the Go version of the
 // binary, from its build information.
 func runVersion(_ context.Context, env *Env, args []string) error {
@@ -224,6 +228,9 @@ func runVersion(_ context.Context, env *Env, args []string) error {
 		if rev != "" {
 			commit = rev + at + modified
 		}
+	}
+	if commit == "unknown" && buildCommit != "" {
+		commit = buildCommit
 	}
 	fmt.Fprintln(env.Stdout, "gamepulse", version())
 	fmt.Fprintln(env.Stdout, "commit:", commit)
