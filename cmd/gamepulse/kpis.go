@@ -8,7 +8,7 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/gamepulse/gamepulse/internal/warehouse"
+	whreport "github.com/gamepulse/gamepulse/internal/report"
 )
 
 func kpisCommand() command {
@@ -43,7 +43,7 @@ Example:
 			return err
 		}
 		defer w.Close()
-		sums, err := warehouse.Summaries(ctx, w)
+		sums, err := whreport.Summaries(ctx, w)
 		if err != nil {
 			return err
 		}
@@ -59,9 +59,9 @@ Example:
 // GameSummary field named by its JSON tag, so that --format json prints
 // each summary as encoding/json would and csv has the same columns
 // (hardest_levels and completeness as compact JSON).
-func summaryResult(sums []warehouse.GameSummary) *resultSet {
+func summaryResult(sums []whreport.GameSummary) *resultSet {
 	rs := &resultSet{}
-	t := reflect.TypeFor[warehouse.GameSummary]()
+	t := reflect.TypeFor[whreport.GameSummary]()
 	for f := range t.Fields() {
 		rs.cols = append(rs.cols, strings.Split(f.Tag.Get("json"), ",")[0])
 	}
@@ -76,7 +76,7 @@ func summaryResult(sums []warehouse.GameSummary) *resultSet {
 	return rs
 }
 
-func printSummaries(w io.Writer, sums []warehouse.GameSummary) error {
+func printSummaries(w io.Writer, sums []whreport.GameSummary) error {
 	if len(sums) == 0 {
 		fmt.Fprintln(w, "no events in the warehouse yet")
 		return nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	whreport "github.com/gamepulse/gamepulse/internal/report"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
@@ -93,7 +94,7 @@ func TestKPIsPrintsQuerysFormats(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sums []warehouse.GameSummary
+	var sums []whreport.GameSummary
 	if err := json.Unmarshal([]byte(out), &sums); err != nil || len(sums) != 1 || sums[0].Game != "gem-garden" || len(sums[0].HardLevels) != 1 {
 		t.Errorf("json: %v %+v\n%s", err, sums, out)
 	}

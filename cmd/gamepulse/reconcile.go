@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	whreport "github.com/gamepulse/gamepulse/internal/report"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
@@ -96,7 +97,7 @@ Examples:
 			if err != nil {
 				return err
 			}
-			rep, err := warehouse.Reconcile(ctx, w, f, t)
+			rep, err := whreport.Reconcile(ctx, w, f, t)
 			if err != nil {
 				return err
 			}
@@ -130,9 +131,9 @@ func reconcileLoop(ctx context.Context, w warehouse.Warehouse, every time.Durati
 	for {
 		start := time.Now()
 		from, to, err := rangeAt(start)
-		var rep *warehouse.ReconcileReport
+		var rep *whreport.ReconcileReport
 		if err == nil {
-			rep, err = warehouse.Reconcile(ctx, w, from, to)
+			rep, err = whreport.Reconcile(ctx, w, from, to)
 		}
 		m.observe(rep, err, start)
 		switch {
@@ -149,7 +150,7 @@ func reconcileLoop(ctx context.Context, w warehouse.Warehouse, every time.Durati
 	}
 }
 
-func printReconcile(w io.Writer, rep *warehouse.ReconcileReport, format string, maxPrint int) error {
+func printReconcile(w io.Writer, rep *whreport.ReconcileReport, format string, maxPrint int) error {
 	if format == "json" {
 		enc := json.NewEncoder(w)
 		enc.SetIndent("", "  ")
@@ -169,7 +170,7 @@ func printReconcile(w io.Writer, rep *warehouse.ReconcileReport, format string, 
 	return nil
 }
 
-func logReconcile(log *slog.Logger, rep *warehouse.ReconcileReport, maxPrint int, took time.Duration) {
+func logReconcile(log *slog.Logger, rep *whreport.ReconcileReport, maxPrint int, took time.Duration) {
 	for _, t := range rep.Tables {
 		level := slog.LevelInfo
 		if len(t.Differences) > 0 {
@@ -213,7 +214,7 @@ func newReconcileMetrics(reg prometheus.Registerer) *reconcileMetrics {
 	return m
 }
 
-func (m *reconcileMetrics) observe(rep *warehouse.ReconcileReport, err error, start time.Time) {
+func (m *reconcileMetrics) observe(rep *whreport.ReconcileReport, err error, start time.Time) {
 	m.lastRun.Set(float64(start.Unix()))
 	if err != nil {
 		if !errors.Is(err, context.Canceled) {

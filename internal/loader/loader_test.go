@@ -16,6 +16,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/loader"
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
+	"github.com/gamepulse/gamepulse/internal/report"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
@@ -145,7 +146,7 @@ func TestLoadExactlyOnce(t *testing.T) {
 	}
 
 	// The KPI tables agree with a recomputation from the events table.
-	rep, err := warehouse.Reconcile(ctx, db, time.Unix(0, 0), time.Now().Add(24*time.Hour))
+	rep, err := report.Reconcile(ctx, db, time.Unix(0, 0), time.Now().Add(24*time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,6 +14,7 @@ import (
 
 	sf "github.com/snowflakedb/gosnowflake"
 
+	"github.com/gamepulse/gamepulse/internal/report/reporttest"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
@@ -73,11 +74,11 @@ func TestSnowflakeSink(t *testing.T) {
 }
 
 func TestSnowflakeSummaries(t *testing.T) {
-	testSummaries(t, openFakesnow(t))
+	reporttest.Summaries(t, openFakesnow(t))
 }
 
 func TestSnowflakeReconcile(t *testing.T) {
-	testReconcile(t, openFakesnow(t))
+	reporttest.Reconcile(t, openFakesnow(t))
 }
 
 // BenchmarkSnowflakeApplyEvents measures rows/s of events batches into the

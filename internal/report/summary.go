@@ -1,4 +1,4 @@
-package warehouse
+package report
 
 import (
 	"context"
@@ -62,18 +62,18 @@ func Summaries(ctx context.Context, w Warehouse) ([]GameSummary, error) {
 	q := func(query string, scan func(*sql.Rows) error) error {
 		rows, err := db.QueryContext(ctx, query)
 		if err != nil {
-			return fmt.Errorf("warehouse: summary: %w", err)
+			return fmt.Errorf("report: summary: %w", err)
 		}
 		defer rows.Close()
 		for rows.Next() {
 			if err := scan(rows); err != nil {
-				return fmt.Errorf("warehouse: summary: %w", err)
+				return fmt.Errorf("report: summary: %w", err)
 			}
 		}
 		return rows.Err()
 	}
 	err := q(`WITH daily AS (
-			SELECT game_id, `+d.epochDay("event_time")+` AS day, count(DISTINCT player_id) AS dau
+			SELECT game_id, `+epochDay(d, "event_time")+` AS day, count(DISTINCT player_id) AS dau
 			FROM events WHERE event_type <> 'refund' GROUP BY 1, 2)
 		SELECT e.game_id,
 			(SELECT count(*) FROM daily d WHERE d.game_id = e.game_id),
@@ -117,7 +117,7 @@ func Summaries(ctx context.Context, w Warehouse) ([]GameSummary, error) {
 			SELECT c.game_id, count(*), count(a.player_id)
 			FROM cohort c JOIN last l ON l.game_id = c.game_id AND c.day + %[1]d <= l.day
 			LEFT JOIN active a ON a.game_id = c.game_id AND a.player_id = c.player_id AND a.day = c.day + %[1]d
-			GROUP BY c.game_id`, n, d.epochDay("event_time")), func(r *sql.Rows) error {
+			GROUP BY c.game_id`, n, epochDay(d, "event_time")), func(r *sql.Rows) error {
 			var g string
 			var cohort, retained int64
 			if err := r.Scan(&g, &cohort, &retained); err != nil {
@@ -151,7 +151,7 @@ func Summaries(ctx context.Context, w Warehouse) ([]GameSummary, error) {
 	}
 	err = q(`SELECT game_id, level, count(CASE WHEN event_type = 'level_start' THEN 1 END) AS starts,
 			count(CASE WHEN event_type = 'level_fail' THEN 1 END) AS fails
-		FROM (SELECT game_id, event_type, `+d.jsonInt("payload", "level")+` AS level FROM events
+		FROM (SELECT game_id, event_type, `+d.JSONInt("payload", "level")+` AS level FROM events
 			WHERE event_type IN ('level_start', 'level_fail')) l
 		GROUP BY game_id, level HAVING count(CASE WHEN event_type = 'level_start' THEN 1 END) >= 10`, func(r *sql.Rows) error {
 		var g string

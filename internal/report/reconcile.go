@@ -1,4 +1,4 @@
-package warehouse
+package report
 
 import (
 	"context"
@@ -98,8 +98,8 @@ func Reconcile(ctx context.Context, w Warehouse, from, to time.Time) (*Reconcile
 	// Windows the processor has not closed yet are not compared: to ends at
 	// the newest watermark the KPI rows carry.
 	var wm sql.NullInt64
-	if err := w.DB().QueryRowContext(ctx, `SELECT max(`+w.Dialect().epochMillis("watermark")+`) FROM kpi_minute`).Scan(&wm); err != nil {
-		return nil, fmt.Errorf("warehouse: reconcile: %w", err)
+	if err := w.DB().QueryRowContext(ctx, `SELECT max(`+w.Dialect().EpochMillis("watermark")+`) FROM kpi_minute`).Scan(&wm); err != nil {
+		return nil, fmt.Errorf("report: reconcile: %w", err)
 	}
 	if !wm.Valid {
 		to = from
@@ -124,7 +124,7 @@ func Reconcile(ctx context.Context, w Warehouse, from, to time.Time) (*Reconcile
 		if f.Before(t) {
 			var err error
 			if tr, err = reconcileTable(ctx, w, tb.table, tb.unit, f, t); err != nil {
-				return nil, fmt.Errorf("warehouse: reconcile %s: %w", tb.table, err)
+				return nil, fmt.Errorf("report: reconcile %s: %w", tb.table, err)
 			}
 		}
 		rep.Tables = append(rep.Tables, tr)
@@ -165,8 +165,8 @@ func reconcileTable(ctx context.Context, w Warehouse, table string, unit time.Du
 		exprs += ", " + c.sql
 	}
 	stored := map[kpiKey][]int64{}
-	rows, err := db.QueryContext(ctx, `SELECT `+d.epochMillis("window_start")+`, game_id, platform, country`+cols+
-		` FROM `+table+` WHERE window_start >= `+d.timestamp()+` AND window_start < `+d.timestamp(), ts(from), ts(to))
+	rows, err := db.QueryContext(ctx, `SELECT `+d.EpochMillis("window_start")+`, game_id, platform, country`+cols+
+		` FROM `+table+` WHERE window_start >= `+d.Timestamp()+` AND window_start < `+d.Timestamp(), ts(from), ts(to))
 	if err != nil {
 		return tr, err
 	}
@@ -184,7 +184,7 @@ func reconcileTable(ctx context.Context, w Warehouse, table string, unit time.Du
 		}
 		q := fmt.Sprintf(`SELECT w, game_id, %s%s FROM (
 				SELECT e.*, %s - mod(%s, %d) AS w FROM events e WHERE event_time >= %s AND event_time < %s) x
-			GROUP BY %s`, dims, exprs, d.epochMillis("event_time"), d.epochMillis("event_time"), u, d.timestamp(), d.timestamp(), group)
+			GROUP BY %s`, dims, exprs, d.EpochMillis("event_time"), d.EpochMillis("event_time"), u, d.Timestamp(), d.Timestamp(), group)
 		rows, err := db.QueryContext(ctx, q, ts(from), ts(to))
 		if err != nil {
 			return tr, err
