@@ -80,7 +80,7 @@ echo "fakesnow at $FAKESNOW"
 
 step "Snowflake sink against fakesnow (the shared sink suite, kpis, reconcile)"
 GAMEPULSE_TEST_FAKESNOW=$FAKESNOW \
-  go test -tags integration -count=1 -v -run 'TestSnowflake' ./internal/warehouse/ 2>&1 | tee artifacts/snowflake.log
+  go test -tags integration -count=1 -v -run 'TestSnowflake' ./internal/warehouse/snowflake/ 2>&1 | tee artifacts/snowflake.log
 
 step "stream processor and loader on real Kafka: oracle, kill -9, rebalance, zombie; loader kill -9 into DuckDB and fakesnow (the binary; no -race: a million events)"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_FAKESNOW=$FAKESNOW GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/processing \

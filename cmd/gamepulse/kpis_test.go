@@ -11,6 +11,7 @@ import (
 
 	whreport "github.com/gamepulse/gamepulse/internal/report"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
@@ -20,7 +21,7 @@ import (
 func levelsWarehouse(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	w, err := warehouse.OpenDuckDB(path)
+	w, err := duckdb.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,10 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -18,6 +14,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/backend"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 )
 
 const (
@@ -110,63 +108,26 @@ func addLoadFlags(fs *flag.FlagSet) *loadFlags {
 }
 
 // warehouseUse is what a command does with the warehouse it opens.
-type warehouseUse int
+type warehouseUse = backend.Use
 
 const (
-	createWarehouse warehouseUse = iota // load, demo: create it if needed, migrate, write
-	writeWarehouse                      // replay: it must exist; migrate, write
-	readWarehouse                       // query, kpis, reconcile: it must exist; read only, no migrations
+	createWarehouse = backend.Create // load, demo: create it if needed, migrate, write
+	writeWarehouse  = backend.Write  // replay: it must exist; migrate, write
+	readWarehouse   = backend.Read   // query, kpis, reconcile: it must exist; read only, no migrations
 )
 
-// openWarehouse opens the warehouse a URL names for use. Only the writers
-// migrate it; a reader that found no warehouse fails rather than report on
-// an empty one.
+// openWarehouse opens the warehouse the --warehouse URL raw names for use
+// (backend.Open), its errors in the flag's terms.
 func openWarehouse(ctx context.Context, raw string, use warehouseUse) (warehouse.Warehouse, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("--warehouse %q: %w", raw, err)
+	wh, err := backend.Open(ctx, raw, use)
+	var ue *backend.URLError
+	switch {
+	case errors.As(err, &ue):
+		return nil, fmt.Errorf("--warehouse %q: %w", ue.URL, ue.Err)
+	case errors.Is(err, duckdb.ErrNoWarehouse):
+		return nil, fmt.Errorf("%w (check --warehouse; gamepulse load and demo create it)", err)
 	}
-	var wh warehouse.Warehouse
-	switch u.Scheme {
-	case "duckdb":
-		path := u.Path // duckdb:///abs/path
-		if u.Opaque != "" {
-			path = u.Opaque // duckdb:rel/path
-		}
-		if u.Host != "" || path == "" {
-			return nil, fmt.Errorf("--warehouse %q: want duckdb:///abs/path/file.duckdb or duckdb:rel/path/file.duckdb", raw)
-		}
-		if use == createWarehouse {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return nil, err
-			}
-			wh, err = warehouse.OpenDuckDB(path)
-		} else {
-			wh, err = warehouse.OpenExistingDuckDB(path, use == readWarehouse)
-		}
-		if errors.Is(err, warehouse.ErrNoWarehouse) {
-			return nil, fmt.Errorf("%w (check --warehouse; gamepulse load and demo create it)", err)
-		}
-		if err != nil {
-			return nil, err
-		}
-	case "snowflake":
-		// snowflake://user:password@account/DB/SCHEMA?warehouse=W&role=R
-		// is gosnowflake's DSN after the scheme (see warehouse.OpenSnowflake).
-		if wh, err = warehouse.OpenSnowflake(strings.TrimPrefix(raw, "snowflake://")); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb or snowflake)", raw, u.Scheme)
-	}
-	if use == readWarehouse {
-		return wh, nil
-	}
-	if err := wh.Migrate(ctx); err != nil {
-		wh.Close()
-		return nil, err
-	}
-	return wh, nil
+	return wh, err
 }
 
 // startLoader opens the warehouse and runs the loader in g; the warehouse

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
@@ -19,7 +20,7 @@ import (
 func newWarehouseFile(t *testing.T) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	w, err := warehouse.OpenDuckDB(path)
+	w, err := duckdb.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -143,7 +144,7 @@ func TestHoldWarehouseForWriting(t *testing.T) {
 	if path == "" {
 		t.Skip("only run by TestReadersExplainAWarehouseBeingWritten")
 	}
-	w, err := warehouse.OpenDuckDB(path)
+	w, err := duckdb.Open(path)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -18,6 +18,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 	"github.com/gamepulse/gamepulse/internal/report"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
@@ -69,7 +70,7 @@ func TestLoadExactlyOnce(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	db, err := warehouse.OpenDuckDB(filepath.Join(t.TempDir(), "w.duckdb"))
+	db, err := duckdb.Open(filepath.Join(t.TempDir(), "w.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -256,7 +257,7 @@ func TestRejectedRecordsAndSchemaEvolution(t *testing.T) {
 	if err := pcl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
 		t.Fatal(err)
 	}
-	db, err := warehouse.OpenDuckDB(filepath.Join(t.TempDir(), "w.duckdb"))
+	db, err := duckdb.Open(filepath.Join(t.TempDir(), "w.duckdb"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,12 +5,12 @@ import (
 	"testing"
 
 	"github.com/gamepulse/gamepulse/internal/report/reporttest"
-	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 )
 
-func openDuckDB(tb testing.TB) *warehouse.DuckDB {
+func openDuckDB(tb testing.TB) *duckdb.Warehouse {
 	tb.Helper()
-	d, err := warehouse.OpenDuckDB(filepath.Join(tb.TempDir(), "w.duckdb"))
+	d, err := duckdb.Open(filepath.Join(tb.TempDir(), "w.duckdb"))
 	if err != nil {
 		tb.Fatal(err)
 	}

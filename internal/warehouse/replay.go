@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strings"
 )
 
 // Range is a replayed part of a partition: the offsets [From, To).
@@ -18,9 +19,11 @@ type Range struct {
 // by key and need no deletion.
 var replayTables = []string{"events", "sessions", "alerts", "dead_letters"}
 
-// replayBatch checks a replay's ranges and rows and returns b with the
+// ReplayBatch checks a replay's ranges and rows and returns b with the
 // ranges as its offsets. Every row must lie in a range (ErrInvalidBatch).
-func replayBatch(ranges []Range, b Batch) (Batch, error) {
+// A backend's Replay calls it first, then, in one transaction,
+// CheckLoaded, DeleteRanges and its own writes of b's rows.
+func ReplayBatch(ranges []Range, b Batch) (Batch, error) {
 	if len(ranges) == 0 {
 		return b, fmt.Errorf("%w: replay of no range", ErrInvalidBatch)
 	}
@@ -44,12 +47,12 @@ func replayBatch(ranges []Range, b Batch) (Batch, error) {
 	})
 }
 
-// checkLoaded reports an ErrInvalidBatch unless every replayed range ends
+// CheckLoaded reports an ErrInvalidBatch unless every replayed range ends
 // (its offset's Next) at or below the next offset the warehouse holds for
 // its partition: a replay rewrites what was loaded, and leaves what was not
 // to the loader (which would load it again).
-func checkLoaded(ctx context.Context, q queryer, ends []Offset) error {
-	stored, err := readOffsets(ctx, q, batchTopics(ends))
+func CheckLoaded(ctx context.Context, q Queryer, ends []Offset) error {
+	stored, err := ReadOffsets(ctx, q, OffsetTopics(ends))
 	if err != nil {
 		return fmt.Errorf("read offsets: %w", err)
 	}
@@ -62,8 +65,9 @@ func checkLoaded(ctx context.Context, q queryer, ends []Offset) error {
 	return nil
 }
 
-// deleteRanges deletes the rows of the append-only tables in the ranges.
-func deleteRanges(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), ranges []Range) error {
+// DeleteRanges deletes the rows of the append-only tables in the ranges,
+// through exec (the transaction's ExecContext).
+func DeleteRanges(ctx context.Context, exec func(ctx context.Context, q string, args ...any) (sql.Result, error), ranges []Range) error {
 	for _, table := range replayTables {
 		for _, r := range ranges {
 			if _, err := exec(ctx, `DELETE FROM `+table+` WHERE kafka_topic = ? AND kafka_partition = ? AND kafka_offset >= ? AND kafka_offset < ?`,
@@ -75,39 +79,37 @@ func deleteRanges(ctx context.Context, exec func(ctx context.Context, q string, 
 	return nil
 }
 
-// Replay rewrites the ranges in one transaction (see Sink.Replay).
-func (d *DuckDB) Replay(ctx context.Context, ranges []Range, b Batch) error {
-	b, err := replayBatch(ranges, b)
-	if err != nil {
-		return err
-	}
-	return d.transact(ctx, "replay", func(conn *sql.Conn) (bool, error) {
-		if err := checkLoaded(ctx, conn, b.Offsets); err != nil {
-			return false, err
-		}
-		if err := deleteRanges(ctx, conn.ExecContext, ranges); err != nil {
-			return false, err
-		}
-		return true, writeRows(ctx, conn, &b)
-	})
+// Queryer is what ReadOffsets and CheckLoaded need: a *sql.DB, *sql.Conn
+// or a transaction.
+type Queryer interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
 }
 
-// Replay rewrites the ranges in one transaction (see Sink.Replay).
-func (s *Snowflake) Replay(ctx context.Context, ranges []Range, b Batch) error {
-	b, err := replayBatch(ranges, b)
-	if err != nil {
-		return err
+// ReadOffsets reads the offsets table: the stored next offset of every
+// partition of topics (all topics if empty). Apply calls it inside its
+// transaction, then Batch.Since.
+func ReadOffsets(ctx context.Context, q Queryer, topics []string) (map[TopicPartition]int64, error) {
+	query := `SELECT topic, partition, next_offset FROM offsets`
+	args := make([]any, len(topics))
+	if len(topics) > 0 {
+		query += ` WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
+		for i, t := range topics {
+			args[i] = t
+		}
 	}
-	return s.transact(ctx, "replay", func(tx sqlTx) error {
-		if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
-			return err
+	rows, err := q.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := make(map[TopicPartition]int64)
+	for rows.Next() {
+		var tp TopicPartition
+		var next int64
+		if err := rows.Scan(&tp.Topic, &tp.Partition, &next); err != nil {
+			return nil, err
 		}
-		if err := checkLoaded(ctx, tx, b.Offsets); err != nil {
-			return err
-		}
-		if err := deleteRanges(ctx, tx.ExecContext, ranges); err != nil {
-			return err
-		}
-		return sfWriteRows(ctx, tx, &b)
-	})
+		out[tp] = next
+	}
+	return out, rows.Err()
 }

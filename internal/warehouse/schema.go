@@ -10,9 +10,12 @@ type Migration struct {
 	SQL     []string
 }
 
-// DuckDBMigrations is the DuckDB schema's history. The tables and columns
-// are documented in doc.go.
-var DuckDBMigrations = []Migration{{
+// Migrations is the warehouse schema's history, in DuckDB's types: the
+// duckdb backend runs it as it is, the snowflake backend translates its
+// types (snowflake.Migrations), so both hold the same tables and columns
+// and the same queries run on both. The tables and columns are documented
+// in doc.go.
+var Migrations = []Migration{{
 	Version: 1,
 	Name:    "initial schema",
 	SQL: []string{
@@ -136,3 +139,11 @@ func kpiTable(name string) string {
 			kafka_offset BIGINT NOT NULL,
 			PRIMARY KEY (window_start, game_id, platform, country))`
 }
+
+// KPIColumns are the columns of kpi_minute and kpi_hour in table order, the
+// key (window_start, game_id, platform, country) among the first five: the
+// column list of both backends' KPI upserts.
+const KPIColumns = `window_start, window_end, game_id, platform, country, active_players, new_players,
+	sessions_started, purchases, payers, revenue_usd_micros, purchase_revenue_usd_micros, refunds,
+	refund_usd_micros, ad_impressions, ad_revenue_usd_micros, levels, gaps, duplicates, out_of_order,
+	final, version, watermark, kafka_topic, kafka_partition, kafka_offset`

@@ -14,8 +14,8 @@ import (
 // unknown KPI window, ...). Retrying such a batch cannot succeed.
 var ErrInvalidBatch = errors.New("warehouse: invalid batch")
 
-// Sink is a warehouse the loader writes into exactly once. DuckDB and
-// Snowflake implement it; warehousetest.Run is the suite both must pass.
+// Sink is a warehouse the loader writes into exactly once.
+// duckdb.Warehouse and snowflake.Warehouse implement it; warehousetest.Run is the suite both must pass.
 type Sink interface {
 	// Migrate creates the tables or brings them to the newest schema by
 	// versioned, additive migrations recorded in schema_migrations. Running
@@ -55,14 +55,15 @@ type Warehouse interface {
 	Dialect() Dialect
 }
 
-// Dialect is a warehouse's SQL dialect, for the few queries that differ.
-type Dialect int
-
-// The dialects.
-const (
-	DuckDBSQL Dialect = iota
-	SnowflakeSQL
-)
+// Usage counts what a warehouse was asked to do since it was opened: the
+// drivers of its cost on Snowflake besides the time its warehouse runs
+// (which the loader estimates). A Sink that counts it has a Usage() Usage
+// method (snowflake.Warehouse).
+type Usage struct {
+	Statements   int64 // SQL statements sent, reads included
+	Transactions int64 // transactions committed
+	SentBytes    int64 // SQL text and bound values sent
+}
 
 // TopicPartition names a Kafka partition.
 type TopicPartition struct {
@@ -180,8 +181,8 @@ func (b *Batch) eachPosition(fn func(table string, p Position) error) error {
 	return nil
 }
 
-// batchTopics returns the topics of offsets, each once.
-func batchTopics(offsets []Offset) []string {
+// OffsetTopics returns the topics of offsets, each once.
+func OffsetTopics(offsets []Offset) []string {
 	topics := make([]string, 0, len(offsets))
 	for _, o := range offsets {
 		if !slices.Contains(topics, o.Topic) {

@@ -22,6 +22,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/oracle"
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
+	"github.com/gamepulse/gamepulse/internal/warehouse/snowflake"
 )
 
 // startLoader runs a gamepulse load instance into the warehouse URL, in
@@ -238,7 +240,7 @@ func testLoaderCrashes(ctx context.Context, t *testing.T, s *setup, url string, 
 // openWarehouse opens a --warehouse URL of the tests for reading.
 func openWarehouse(url string) (warehouse.Warehouse, error) {
 	if dsn, ok := strings.CutPrefix(url, "snowflake://"); ok {
-		return warehouse.OpenSnowflake(dsn)
+		return snowflake.Open(dsn)
 	}
-	return warehouse.OpenDuckDB(strings.TrimPrefix(url, "duckdb://"))
+	return duckdb.Open(strings.TrimPrefix(url, "duckdb://"))
 }

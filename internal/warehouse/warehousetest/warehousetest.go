@@ -158,8 +158,8 @@ func Run(t *testing.T, open func(t *testing.T) warehouse.Sink) {
 		}
 		var n int
 		mustScan(t, db, "SELECT count(*) FROM schema_migrations", &n)
-		if n != len(warehouse.DuckDBMigrations) {
-			t.Errorf("schema_migrations has %d rows, want %d", n, len(warehouse.DuckDBMigrations))
+		if n != len(warehouse.Migrations) {
+			t.Errorf("schema_migrations has %d rows, want %d", n, len(warehouse.Migrations))
 		}
 	})
 

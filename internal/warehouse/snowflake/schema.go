@@ -1,19 +1,21 @@
-package warehouse
+package snowflake
 
 import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// SnowflakeMigrations is the Snowflake schema's history: the tables and
-// column names of DuckDBMigrations (documented in doc.go) in Snowflake
-// types, so the same queries run on both. TIMESTAMPTZ is TIMESTAMP_TZ,
+// Migrations is the Snowflake schema's history: the tables and column
+// names of warehouse.Migrations (documented in the warehouse package) in
+// Snowflake types, so the same queries run on both. TIMESTAMPTZ is TIMESTAMP_TZ,
 // BIGINT NUMBER(19,0), INTEGER NUMBER(10,0), JSON VARIANT, BLOB BINARY,
 // DOUBLE FLOAT. Snowflake records but does not enforce PRIMARY KEY; the
 // sink's MERGE statements keep the keys unique. It has no CHECK
 // constraints (DuckDB's event_id <> ” is not carried over).
-var SnowflakeMigrations = []Migration{{
+var Migrations = []warehouse.Migration{{
 	Version: 1,
 	Name:    "initial schema",
 	SQL:     snowflakeInitial(),
@@ -32,8 +34,8 @@ func snowflakeInitial() []string {
 		"DOUBLE", "FLOAT",
 		" CHECK (event_id <> '')", "",
 	)
-	out := make([]string, len(DuckDBMigrations[0].SQL))
-	for i, s := range DuckDBMigrations[0].SQL {
+	out := make([]string, len(warehouse.Migrations[0].SQL))
+	for i, s := range warehouse.Migrations[0].SQL {
 		out[i] = r.Replace(s)
 	}
 	return out
@@ -41,7 +43,7 @@ func snowflakeInitial() []string {
 
 // sfColumnTypes maps table → column → Snowflake type, read from the
 // CREATE TABLE and ALTER TABLE … ADD COLUMN statements of
-// SnowflakeMigrations, so that the casts of the bulk statements (sfTable)
+// Migrations, so that the casts of the bulk statements (sfTable)
 // follow the schema by construction.
 var sfColumnTypes = sync.OnceValue(func() map[string]map[string]string {
 	create := regexp.MustCompile(`(?is)^\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$`)
@@ -54,7 +56,7 @@ var sfColumnTypes = sync.OnceValue(func() map[string]map[string]string {
 		}
 		out[table][col] = typ
 	}
-	for _, m := range SnowflakeMigrations {
+	for _, m := range Migrations {
 		for _, q := range m.SQL {
 			if c := create.FindStringSubmatch(q); c != nil {
 				for _, line := range strings.Split(c[2], ",\n") {

@@ -1,4 +1,4 @@
-package warehouse
+package snowflake
 
 import (
 	"context"
@@ -9,10 +9,12 @@ import (
 	"time"
 
 	sf "github.com/snowflakedb/gosnowflake"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// Snowflake is the Snowflake warehouse, through gosnowflake. It keeps the
-// same tables and column names as DuckDB (SnowflakeMigrations), so queries
+// Warehouse is the Snowflake warehouse, through gosnowflake. It keeps the
+// same tables and column names as DuckDB (Migrations), so queries
 // run on both, and the same exactly-once protocol (see the package doc).
 //
 // Snowflake does not enforce primary keys: upserts delete the rows they
@@ -26,14 +28,14 @@ import (
 // statement, an UPDATE of the batch's offsets rows: Snowflake lets only one
 // transaction at a time hold a table's DML lock, so the second transaction
 // reads the offsets only after the first one committed.
-type Snowflake struct {
+type Warehouse struct {
 	db *sql.DB
 	u  usage
 }
 
-var _ Warehouse = (*Snowflake)(nil)
+var _ warehouse.Warehouse = (*Warehouse)(nil)
 
-// OpenSnowflake opens a Snowflake warehouse named by a gosnowflake DSN and
+// Open opens a Snowflake warehouse named by a gosnowflake DSN and
 // checks that it answers. Call Migrate before Apply.
 //
 // A real Snowflake account, with a password:
@@ -56,7 +58,7 @@ var _ Warehouse = (*Snowflake)(nil)
 // and schema it is logged into:
 //
 //	user:pass@127.0.0.1:PORT/DATABASE/PUBLIC?account=fakesnow&protocol=http
-func OpenSnowflake(dsn string) (*Snowflake, error) {
+func Open(dsn string) (*Warehouse, error) {
 	db, err := sql.Open("snowflake", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: open snowflake: %w", err)
@@ -65,31 +67,31 @@ func OpenSnowflake(dsn string) (*Snowflake, error) {
 		db.Close()
 		return nil, fmt.Errorf("warehouse: open snowflake: %w", err)
 	}
-	return &Snowflake{db: db}, nil
+	return &Warehouse{db: db}, nil
 }
 
 // DB returns the database, for queries (gamepulse query, kpis, reconcile).
 // Writing through it bypasses the exactly-once protocol.
-func (s *Snowflake) DB() *sql.DB { return s.db }
+func (s *Warehouse) DB() *sql.DB { return s.db }
 
-// Dialect returns SnowflakeSQL.
-func (s *Snowflake) Dialect() Dialect { return SnowflakeSQL }
+// Dialect returns Snowflake's SQL dialect.
+func (s *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
 
 // Close closes the database.
-func (s *Snowflake) Close() error { return s.db.Close() }
+func (s *Warehouse) Close() error { return s.db.Close() }
 
-// Migrate applies the SnowflakeMigrations not yet recorded in
+// Migrate applies the Migrations not yet recorded in
 // schema_migrations. Snowflake commits DDL implicitly, so a migration is
 // not one transaction there: its statements are idempotent (IF NOT EXISTS)
 // and its schema_migrations row is written last, so an interrupted
 // migration runs again whole.
-func (s *Snowflake) Migrate(ctx context.Context) error {
+func (s *Warehouse) Migrate(ctx context.Context) error {
 	if _, err := s.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version NUMBER(10,0) NOT NULL, name VARCHAR NOT NULL, applied_at TIMESTAMP_TZ NOT NULL,
 		PRIMARY KEY (version))`); err != nil {
 		return fmt.Errorf("warehouse: migrate: %w", err)
 	}
-	for _, m := range SnowflakeMigrations {
+	for _, m := range Migrations {
 		if err := s.migrate(ctx, m); err != nil {
 			return fmt.Errorf("warehouse: migration %d (%s): %w", m.Version, m.Name, err)
 		}
@@ -97,7 +99,7 @@ func (s *Snowflake) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (s *Snowflake) migrate(ctx context.Context, m Migration) error {
+func (s *Warehouse) migrate(ctx context.Context, m warehouse.Migration) error {
 	var n int
 	if err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM schema_migrations WHERE version = ?`, m.Version).Scan(&n); err != nil {
 		return err
@@ -120,8 +122,8 @@ func (s *Snowflake) migrate(ctx context.Context, m Migration) error {
 }
 
 // Offsets returns the stored next offsets of topics (all if empty).
-func (s *Snowflake) Offsets(ctx context.Context, topics []string) (map[TopicPartition]int64, error) {
-	out, err := readOffsets(ctx, s.db, topics)
+func (s *Warehouse) Offsets(ctx context.Context, topics []string) (map[warehouse.TopicPartition]int64, error) {
+	out, err := warehouse.ReadOffsets(ctx, s.db, topics)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: offsets: %w", err)
 	}
@@ -129,7 +131,7 @@ func (s *Snowflake) Offsets(ctx context.Context, topics []string) (map[TopicPart
 }
 
 // Apply writes b in one transaction (see Sink).
-func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
+func (s *Warehouse) Apply(ctx context.Context, b warehouse.Batch) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -140,7 +142,7 @@ func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
 		if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
 			return err
 		}
-		stored, err := readOffsets(ctx, tx, batchTopics(b.Offsets))
+		stored, err := warehouse.ReadOffsets(ctx, tx, warehouse.OffsetTopics(b.Offsets))
 		if err != nil {
 			return fmt.Errorf("read offsets: %w", err)
 		}
@@ -160,7 +162,7 @@ func (s *Snowflake) Apply(ctx context.Context, b Batch) error {
 
 // transact runs fn in one transaction, counted in the sink's usage: it
 // commits when fn succeeds and ctx has not ended, else rolls back.
-func (s *Snowflake) transact(ctx context.Context, what string, fn func(tx sqlTx) error) error {
+func (s *Warehouse) transact(ctx context.Context, what string, fn func(tx sqlTx) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("warehouse: %s: %w", what, err)
@@ -180,13 +182,33 @@ func (s *Snowflake) transact(ctx context.Context, what string, fn func(tx sqlTx)
 	return nil
 }
 
+// Replay rewrites the ranges in one transaction (see warehouse.Sink).
+func (s *Warehouse) Replay(ctx context.Context, ranges []warehouse.Range, b warehouse.Batch) error {
+	b, err := warehouse.ReplayBatch(ranges, b)
+	if err != nil {
+		return err
+	}
+	return s.transact(ctx, "replay", func(tx sqlTx) error {
+		if err := lockOffsets(ctx, tx, b.Offsets); err != nil {
+			return err
+		}
+		if err := warehouse.CheckLoaded(ctx, tx, b.Offsets); err != nil {
+			return err
+		}
+		if err := warehouse.DeleteRanges(ctx, tx.ExecContext, ranges); err != nil {
+			return err
+		}
+		return sfWriteRows(ctx, tx, &b)
+	})
+}
+
 // sfWriteRows writes b's rows in the transaction: the KPI and completeness
 // upserts, then the append-only tables.
-func sfWriteRows(ctx context.Context, tx sqlTx, b *Batch) error {
-	if err := sfUpsertKPIs(ctx, tx, LatestKPIs(b.KPIs)); err != nil {
+func sfWriteRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
+	if err := sfUpsertKPIs(ctx, tx, warehouse.LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}
-	if err := sfUpsertCompleteness(ctx, tx, LatestCompleteness(b.Completeness)); err != nil {
+	if err := sfUpsertCompleteness(ctx, tx, warehouse.LatestCompleteness(b.Completeness)); err != nil {
 		return fmt.Errorf("completeness: %w", err)
 	}
 	return sfAppendRows(ctx, tx, b)
@@ -194,8 +216,8 @@ func sfWriteRows(ctx context.Context, tx sqlTx, b *Batch) error {
 
 // lockOffsets takes the offsets table's DML lock before the transaction
 // reads it (see Snowflake).
-func lockOffsets(ctx context.Context, tx sqlTx, offsets []Offset) error {
-	topics := batchTopics(offsets)
+func lockOffsets(ctx context.Context, tx sqlTx, offsets []warehouse.Offset) error {
+	topics := warehouse.OffsetTopics(offsets)
 	lock := `UPDATE offsets SET next_offset = next_offset WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
 	if _, err := tx.ExecContext(ctx, lock, anys(topics)...); err != nil {
 		return fmt.Errorf("lock offsets: %w", err)
@@ -374,8 +396,8 @@ var (
 	sfOffsets = &sfTable{name: "offsets", cols: []string{"topic", "partition", "next_offset", "updated_at"}}
 )
 
-func sfKPITable(w Window) *sfTable {
-	return &sfTable{name: "kpi_" + string(w), cols: strings.Fields(strings.ReplaceAll(kpiColumns, ",", " "))}
+func sfKPITable(w warehouse.Window) *sfTable {
+	return &sfTable{name: "kpi_" + string(w), cols: strings.Fields(strings.ReplaceAll(warehouse.KPIColumns, ",", " "))}
 }
 
 // decimal6 formats micro-units as a decimal with 6 places: 1072000 → "1.072000".
@@ -395,19 +417,19 @@ func nullTimeArg(t time.Time) any {
 	return t
 }
 
-func sfAppendRows(ctx context.Context, tx sqlTx, b *Batch) error {
-	err := sfInsert(ctx, tx, sfSessions, b.Sessions, func(r *SessionRow) []any {
+func sfAppendRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
+	err := sfInsert(ctx, tx, sfSessions, b.Sessions, func(r *warehouse.SessionRow) []any {
 		return []any{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
 			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 	})
 	if err == nil {
-		err = sfInsert(ctx, tx, sfAlerts, b.Alerts, func(r *AlertRow) []any {
+		err = sfInsert(ctx, tx, sfAlerts, b.Alerts, func(r *warehouse.AlertRow) []any {
 			return []any{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
 				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 		})
 	}
 	if err == nil {
-		err = sfInsert(ctx, tx, sfDeadLetters, b.DeadLetters, func(r *DeadLetterRow) []any {
+		err = sfInsert(ctx, tx, sfDeadLetters, b.DeadLetters, func(r *warehouse.DeadLetterRow) []any {
 			orig := r.Original
 			if orig == nil {
 				orig = []byte{}
@@ -419,7 +441,7 @@ func sfAppendRows(ctx context.Context, tx sqlTx, b *Batch) error {
 	if err == nil {
 		// payload and extra are embedded as JSON (json.RawMessage), which
 		// sfChunks checks: invalid JSON fails the batch before a statement.
-		err = sfInsert(ctx, tx, sfEvents, b.Events, func(r *EventRow) []any {
+		err = sfInsert(ctx, tx, sfEvents, b.Events, func(r *warehouse.EventRow) []any {
 			var extra any
 			if r.Extra != "" {
 				extra = json.RawMessage(r.Extra)
@@ -434,19 +456,19 @@ func sfAppendRows(ctx context.Context, tx sqlTx, b *Batch) error {
 	return err
 }
 
-func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []KPIRow) error {
-	for _, w := range []Window{Minute, Hour} {
-		var part []KPIRow
+func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []warehouse.KPIRow) error {
+	for _, w := range []warehouse.Window{warehouse.Minute, warehouse.Hour} {
+		var part []warehouse.KPIRow
 		for _, r := range rows {
 			if r.Window == w {
 				part = append(part, r)
 			}
 		}
 		err := sfMerge(ctx, tx, sfKPITable(w), []string{"window_start", "game_id", "platform", "country"},
-			"s.version >= t.version", part, func(r *KPIRow) []any {
+			"s.version >= t.version", part, func(r *warehouse.KPIRow) []any {
 				levels := r.Levels
 				if levels == nil {
-					levels = []Level{}
+					levels = []warehouse.Level{}
 				}
 				return []any{r.Start, r.End, r.Game, r.Platform, r.Country, r.ActivePlayers, r.NewPlayers,
 					r.SessionsStarted, r.Purchases, r.Payers, r.RevenueUSDMicros, r.PurchaseRevenueUSDMicros, r.Refunds,
@@ -460,9 +482,9 @@ func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []KPIRow) error {
 	return nil
 }
 
-func sfUpsertCompleteness(ctx context.Context, tx sqlTx, rows []CompletenessRow) error {
+func sfUpsertCompleteness(ctx context.Context, tx sqlTx, rows []warehouse.CompletenessRow) error {
 	return sfMerge(ctx, tx, sfCompleteness, []string{"window_start", "game_id", "platform", "app_build"}, "",
-		rows, func(r *CompletenessRow) []any {
+		rows, func(r *warehouse.CompletenessRow) []any {
 			return []any{r.Start, r.Game, r.Platform, r.AppBuild, r.Gaps, r.Duplicates, r.OutOfOrder,
 				nullTimeArg(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 		})
@@ -470,8 +492,8 @@ func sfUpsertCompleteness(ctx context.Context, tx sqlTx, rows []CompletenessRow)
 
 // sfUpsertOffsets writes the batch's new next offsets; never backwards,
 // even if a concurrent writer got past the lock.
-func sfUpsertOffsets(ctx context.Context, tx sqlTx, offsets []Offset) error {
+func sfUpsertOffsets(ctx context.Context, tx sqlTx, offsets []warehouse.Offset) error {
 	now := time.Now().UTC()
 	return sfMerge(ctx, tx, sfOffsets, []string{"topic", "partition"}, "s.next_offset > t.next_offset",
-		offsets, func(o *Offset) []any { return []any{o.Topic, o.Partition, o.Next, now} })
+		offsets, func(o *warehouse.Offset) []any { return []any{o.Topic, o.Partition, o.Next, now} })
 }

@@ -1,27 +1,20 @@
-package warehouse
+package snowflake
 
 import (
 	"context"
 	"database/sql"
 	"sync/atomic"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// Usage counts what a warehouse was asked to do since it was opened: the
-// drivers of its cost on Snowflake besides the time its warehouse runs
-// (which the loader estimates).
-type Usage struct {
-	Statements   int64 // SQL statements sent, reads included
-	Transactions int64 // transactions committed
-	SentBytes    int64 // SQL text and bound values sent
-}
-
-// usage is a sink's live Usage.
+// usage is a sink's live warehouse.Usage.
 type usage struct {
 	statements, transactions, bytes atomic.Int64
 }
 
-func (u *usage) snapshot() Usage {
-	return Usage{Statements: u.statements.Load(), Transactions: u.transactions.Load(), SentBytes: u.bytes.Load()}
+func (u *usage) snapshot() warehouse.Usage {
+	return warehouse.Usage{Statements: u.statements.Load(), Transactions: u.transactions.Load(), SentBytes: u.bytes.Load()}
 }
 
 func (u *usage) count(q string, args []any) {
@@ -63,4 +56,4 @@ func (c countingTx) QueryContext(ctx context.Context, q string, args ...any) (*s
 }
 
 // Usage returns what the sink sent to Snowflake since it was opened.
-func (s *Snowflake) Usage() Usage { return s.u.snapshot() }
+func (s *Warehouse) Usage() warehouse.Usage { return s.u.snapshot() }

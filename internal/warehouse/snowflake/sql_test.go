@@ -1,4 +1,4 @@
-package warehouse
+package snowflake
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
 // The Snowflake statements that the emulator cannot tell apart from
@@ -32,7 +34,7 @@ func TestSnowflakeSource(t *testing.T) {
 		t.Errorf("dead letters source: %s", got)
 	}
 	// Every column of every bulk table is in the schema (source panics otherwise).
-	for _, tb := range []*sfTable{sfEvents, sfSessions, sfAlerts, sfDeadLetters, sfCompleteness, sfOffsets, sfKPITable(Minute), sfKPITable(Hour)} {
+	for _, tb := range []*sfTable{sfEvents, sfSessions, sfAlerts, sfDeadLetters, sfCompleteness, sfOffsets, sfKPITable(warehouse.Minute), sfKPITable(warehouse.Hour)} {
 		if n := strings.Count(tb.source(), " AS "); n != len(tb.cols) {
 			t.Errorf("%s: %d columns in the source, want %d", tb.name, n, len(tb.cols))
 		}
@@ -91,7 +93,7 @@ func TestSnowflakeChunks(t *testing.T) {
 func TestSnowflakeMergeSQL(t *testing.T) {
 	var got []string
 	rec := recorder{exec: func(q string) { got = append(got, q) }}
-	rows := []Offset{{Topic: "t", Partition: 1, Next: 5}}
+	rows := []warehouse.Offset{{Topic: "t", Partition: 1, Next: 5}}
 	if err := sfUpsertOffsets(t.Context(), rec, rows); err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,6 @@
 //go:build integration
 
-package warehouse_test
+package snowflake_test
 
 import (
 	"fmt"
@@ -16,6 +16,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/report/reporttest"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/snowflake"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
@@ -27,7 +28,7 @@ var fakesnowDBs atomic.Int64
 
 // openFakesnow returns a Snowflake sink on a new, empty database of the
 // fakesnow server (the server creates the database it is logged into).
-func openFakesnow(tb testing.TB) *warehouse.Snowflake {
+func openFakesnow(tb testing.TB) *snowflake.Warehouse {
 	tb.Helper()
 	addr := os.Getenv(fakesnowEnv)
 	if addr == "" {
@@ -59,7 +60,7 @@ func openFakesnow(tb testing.TB) *warehouse.Snowflake {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s, err := warehouse.OpenSnowflake(dsn)
+	s, err := snowflake.Open(dsn)
 	if err != nil {
 		tb.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package warehouse
+package duckdb
 
 import (
 	"context"
@@ -14,20 +14,22 @@ import (
 	"sync"
 	"time"
 
-	"github.com/duckdb/duckdb-go/v2"
+	ddb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// DuckDB is the embedded warehouse: a DuckDB database file (or ":memory:"
-// for an empty path). Apply calls are serialized; DuckDB itself lets only
-// one process open a file for writing.
-type DuckDB struct {
+// Warehouse is the embedded warehouse: a DuckDB database file (or
+// ":memory:" for an empty path). Apply calls are serialized; DuckDB itself
+// lets only one process open a file for writing.
+type Warehouse struct {
 	db *sql.DB
 	mu sync.Mutex // serializes Apply and Migrate
 }
 
-var _ Sink = (*DuckDB)(nil)
+var _ warehouse.Warehouse = (*Warehouse)(nil)
 
-// ErrNoWarehouse is wrapped by OpenExistingDuckDB's error when there is no
+// ErrNoWarehouse is wrapped by OpenExisting's error when there is no
 // database file at the path: a reader must not create an empty warehouse
 // and report on it.
 var ErrNoWarehouse = errors.New("no warehouse")
@@ -36,18 +38,18 @@ var ErrNoWarehouse = errors.New("no warehouse")
 // another process holds open for writing.
 var ErrWarehouseBusy = errors.New("the warehouse is being written by another gamepulse process (load or demo)")
 
-// OpenDuckDB opens (creating if needed) the DuckDB database at path. Call
+// Open opens (creating if needed) the DuckDB database at path. Call
 // Migrate before Apply.
-func OpenDuckDB(path string) (*DuckDB, error) {
-	return openDuckDB(path, path)
+func Open(path string) (*Warehouse, error) {
+	return openDSN(path, path)
 }
 
-// OpenExistingDuckDB opens the DuckDB database at path, which must exist
+// OpenExisting opens the DuckDB database at path, which must exist
 // (ErrNoWarehouse): read-only when readOnly, so that several readers can
 // share the file and a read-only file is readable; for writing otherwise.
 // DuckDB lets a file be open for writing in one process only, with no
 // reader beside it (ErrWarehouseBusy).
-func OpenExistingDuckDB(path string, readOnly bool) (*DuckDB, error) {
+func OpenExisting(path string, readOnly bool) (*Warehouse, error) {
 	if path == "" || path == ":memory:" {
 		return nil, fmt.Errorf("warehouse: %w: an in-memory database is empty", ErrNoWarehouse)
 	}
@@ -61,10 +63,10 @@ func OpenExistingDuckDB(path string, readOnly bool) (*DuckDB, error) {
 	if readOnly {
 		dsn += "?access_mode=READ_ONLY"
 	}
-	return openDuckDB(path, dsn)
+	return openDSN(path, dsn)
 }
 
-func openDuckDB(path, dsn string) (*DuckDB, error) {
+func openDSN(path, dsn string) (*Warehouse, error) {
 	db, err := sql.Open("duckdb", dsn)
 	if err == nil {
 		if err = db.Ping(); err != nil {
@@ -78,26 +80,29 @@ func openDuckDB(path, dsn string) (*DuckDB, error) {
 		}
 		return nil, fmt.Errorf("warehouse: open duckdb %q: %w", path, err)
 	}
-	return &DuckDB{db: db}, nil
+	return &Warehouse{db: db}, nil
 }
+
+// Dialect returns DuckDB's SQL dialect.
+func (d *Warehouse) Dialect() warehouse.Dialect { return Dialect{} }
 
 // DB returns the database, for queries (gamepulse query, kpis, reconcile).
 // Writing through it bypasses the exactly-once protocol.
-func (d *DuckDB) DB() *sql.DB { return d.db }
+func (d *Warehouse) DB() *sql.DB { return d.db }
 
 // Close closes the database.
-func (d *DuckDB) Close() error { return d.db.Close() }
+func (d *Warehouse) Close() error { return d.db.Close() }
 
-// Migrate applies the DuckDBMigrations not yet recorded in
+// Migrate applies the warehouse.Migrations not yet recorded in
 // schema_migrations, each in its own transaction.
-func (d *DuckDB) Migrate(ctx context.Context) error {
+func (d *Warehouse) Migrate(ctx context.Context) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	if _, err := d.db.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
 		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
 		return fmt.Errorf("warehouse: migrate: %w", err)
 	}
-	for _, m := range DuckDBMigrations {
+	for _, m := range warehouse.Migrations {
 		if err := d.migrate(ctx, m); err != nil {
 			return fmt.Errorf("warehouse: migration %d (%s): %w", m.Version, m.Name, err)
 		}
@@ -105,7 +110,7 @@ func (d *DuckDB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-func (d *DuckDB) migrate(ctx context.Context, m Migration) error {
+func (d *Warehouse) migrate(ctx context.Context, m warehouse.Migration) error {
 	tx, err := d.db.BeginTx(ctx, nil)
 	if err != nil {
 		return err
@@ -130,46 +135,16 @@ func (d *DuckDB) migrate(ctx context.Context, m Migration) error {
 }
 
 // Offsets returns the stored next offsets of topics (all if empty).
-func (d *DuckDB) Offsets(ctx context.Context, topics []string) (map[TopicPartition]int64, error) {
-	out, err := readOffsets(ctx, d.db, topics)
+func (d *Warehouse) Offsets(ctx context.Context, topics []string) (map[warehouse.TopicPartition]int64, error) {
+	out, err := warehouse.ReadOffsets(ctx, d.db, topics)
 	if err != nil {
 		return nil, fmt.Errorf("warehouse: offsets: %w", err)
 	}
 	return out, nil
 }
 
-type queryer interface {
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-}
-
-func readOffsets(ctx context.Context, q queryer, topics []string) (map[TopicPartition]int64, error) {
-	query := `SELECT topic, partition, next_offset FROM offsets`
-	args := make([]any, len(topics))
-	if len(topics) > 0 {
-		query += ` WHERE topic IN (?` + strings.Repeat(`, ?`, len(topics)-1) + `)`
-		for i, t := range topics {
-			args[i] = t
-		}
-	}
-	rows, err := q.QueryContext(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	out := make(map[TopicPartition]int64)
-	for rows.Next() {
-		var tp TopicPartition
-		var next int64
-		if err := rows.Scan(&tp.Topic, &tp.Partition, &next); err != nil {
-			return nil, err
-		}
-		out[tp] = next
-	}
-	return out, rows.Err()
-}
-
 // Apply writes b in one transaction (see Sink).
-func (d *DuckDB) Apply(ctx context.Context, b Batch) error {
+func (d *Warehouse) Apply(ctx context.Context, b warehouse.Batch) error {
 	if err := b.Validate(); err != nil {
 		return err
 	}
@@ -177,7 +152,7 @@ func (d *DuckDB) Apply(ctx context.Context, b Batch) error {
 		return nil
 	}
 	return d.transact(ctx, "apply", func(conn *sql.Conn) (bool, error) {
-		stored, err := readOffsets(ctx, conn, batchTopics(b.Offsets))
+		stored, err := warehouse.ReadOffsets(ctx, conn, warehouse.OffsetTopics(b.Offsets))
 		if err != nil {
 			return false, fmt.Errorf("read offsets: %w", err)
 		}
@@ -198,11 +173,28 @@ func (d *DuckDB) Apply(ctx context.Context, b Batch) error {
 	})
 }
 
+// Replay rewrites the ranges in one transaction (see warehouse.Sink).
+func (d *Warehouse) Replay(ctx context.Context, ranges []warehouse.Range, b warehouse.Batch) error {
+	b, err := warehouse.ReplayBatch(ranges, b)
+	if err != nil {
+		return err
+	}
+	return d.transact(ctx, "replay", func(conn *sql.Conn) (bool, error) {
+		if err := warehouse.CheckLoaded(ctx, conn, b.Offsets); err != nil {
+			return false, err
+		}
+		if err := warehouse.DeleteRanges(ctx, conn.ExecContext, ranges); err != nil {
+			return false, err
+		}
+		return true, writeRows(ctx, conn, &b)
+	})
+}
+
 // transact runs fn in one transaction on one connection, under d.mu:
 // BEGIN, fn, then COMMIT, or ROLLBACK when fn fails, returns false (nothing
 // to write) or ctx ends. A connection whose ROLLBACK fails is discarded
 // rather than returned to the pool.
-func (d *DuckDB) transact(ctx context.Context, what string, fn func(conn *sql.Conn) (commit bool, err error)) error {
+func (d *Warehouse) transact(ctx context.Context, what string, fn func(conn *sql.Conn) (commit bool, err error)) error {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	conn, err := d.db.Conn(ctx)
@@ -234,11 +226,11 @@ func (d *DuckDB) transact(ctx context.Context, what string, fn func(conn *sql.Co
 // writeRows writes b's rows in the connection's transaction: the KPI and
 // completeness upserts first, the bulk append-only tables last (a failure
 // anywhere leaves the transaction to roll back all of them).
-func writeRows(ctx context.Context, conn *sql.Conn, b *Batch) error {
-	if err := upsertKPIs(ctx, conn, LatestKPIs(b.KPIs)); err != nil {
+func writeRows(ctx context.Context, conn *sql.Conn, b *warehouse.Batch) error {
+	if err := upsertKPIs(ctx, conn, warehouse.LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}
-	if err := upsertCompleteness(ctx, conn, LatestCompleteness(b.Completeness)); err != nil {
+	if err := upsertCompleteness(ctx, conn, warehouse.LatestCompleteness(b.Completeness)); err != nil {
 		return fmt.Errorf("completeness: %w", err)
 	}
 	return conn.Raw(func(dc any) error {
@@ -252,19 +244,19 @@ func writeRows(ctx context.Context, conn *sql.Conn, b *Batch) error {
 
 // appendRows appends the rows of the append-only tables through DuckDB
 // Appenders on the transaction's connection.
-func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
-	err := appendTable(ctx, c, "sessions", tableAppender("sessions"), b.Sessions, func(r *SessionRow) []driver.Value {
+func appendRows(ctx context.Context, c driver.Conn, b *warehouse.Batch) error {
+	err := appendTable(ctx, c, "sessions", tableAppender("sessions"), b.Sessions, func(r *warehouse.SessionRow) []driver.Value {
 		return []driver.Value{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
 			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 	})
 	if err == nil {
-		err = appendTable(ctx, c, "alerts", tableAppender("alerts"), b.Alerts, func(r *AlertRow) []driver.Value {
+		err = appendTable(ctx, c, "alerts", tableAppender("alerts"), b.Alerts, func(r *warehouse.AlertRow) []driver.Value {
 			return []driver.Value{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
 				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 		})
 	}
 	if err == nil {
-		err = appendTable(ctx, c, "dead_letters", tableAppender("dead_letters"), b.DeadLetters, func(r *DeadLetterRow) []driver.Value {
+		err = appendTable(ctx, c, "dead_letters", tableAppender("dead_letters"), b.DeadLetters, func(r *warehouse.DeadLetterRow) []driver.Value {
 			orig := r.Original
 			if orig == nil {
 				orig = []byte{}
@@ -275,7 +267,7 @@ func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
 	}
 	if err == nil {
 		vals := make([]driver.Value, len(eventColumns)) // reused: AppendRow copies the values
-		err = appendTable(ctx, c, "events", eventsAppender, b.Events, func(r *EventRow) []driver.Value {
+		err = appendTable(ctx, c, "events", eventsAppender, b.Events, func(r *warehouse.EventRow) []driver.Value {
 			vals[0], vals[1], vals[2], vals[3], vals[4] = r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID
 			vals[5], vals[6], vals[7], vals[8], vals[9] = r.Seq, r.EventTime, nullTime(r.ReceivedAt), r.Platform, r.Country
 			vals[10], vals[11], vals[12] = r.AppVersion, r.AppBuild, r.SchemaVersion
@@ -304,30 +296,30 @@ func appendRows(ctx context.Context, c driver.Conn, b *Batch) error {
 // the json.Marshal the Appender applies to values of a JSON column is needed.
 var eventColumns = []struct {
 	name string
-	typ  duckdb.Type
+	typ  ddb.Type
 }{
-	{"event_id", duckdb.TYPE_VARCHAR}, {"event_type", duckdb.TYPE_VARCHAR}, {"game_id", duckdb.TYPE_VARCHAR},
-	{"player_id", duckdb.TYPE_VARCHAR}, {"session_id", duckdb.TYPE_VARCHAR}, {"seq", duckdb.TYPE_BIGINT},
-	{"event_time", duckdb.TYPE_TIMESTAMP_TZ}, {"received_at", duckdb.TYPE_TIMESTAMP_TZ}, {"platform", duckdb.TYPE_VARCHAR},
-	{"country", duckdb.TYPE_VARCHAR}, {"app_version", duckdb.TYPE_VARCHAR}, {"app_build", duckdb.TYPE_VARCHAR},
-	{"schema_version", duckdb.TYPE_INTEGER}, {"revenue_usd", duckdb.TYPE_DECIMAL}, {"revenue_usd_micros", duckdb.TYPE_BIGINT},
-	{"first_seen", duckdb.TYPE_TIMESTAMP_TZ}, {"days_since_install", duckdb.TYPE_BIGINT},
-	{"lifetime_spend_usd_micros", duckdb.TYPE_BIGINT}, {"payer", duckdb.TYPE_BOOLEAN}, {"session_count", duckdb.TYPE_BIGINT},
-	{"new_player", duckdb.TYPE_BOOLEAN}, {"payload", duckdb.TYPE_VARCHAR}, {"extra", duckdb.TYPE_VARCHAR},
-	{"kafka_topic", duckdb.TYPE_VARCHAR}, {"kafka_partition", duckdb.TYPE_INTEGER}, {"kafka_offset", duckdb.TYPE_BIGINT},
+	{"event_id", ddb.TYPE_VARCHAR}, {"event_type", ddb.TYPE_VARCHAR}, {"game_id", ddb.TYPE_VARCHAR},
+	{"player_id", ddb.TYPE_VARCHAR}, {"session_id", ddb.TYPE_VARCHAR}, {"seq", ddb.TYPE_BIGINT},
+	{"event_time", ddb.TYPE_TIMESTAMP_TZ}, {"received_at", ddb.TYPE_TIMESTAMP_TZ}, {"platform", ddb.TYPE_VARCHAR},
+	{"country", ddb.TYPE_VARCHAR}, {"app_version", ddb.TYPE_VARCHAR}, {"app_build", ddb.TYPE_VARCHAR},
+	{"schema_version", ddb.TYPE_INTEGER}, {"revenue_usd", ddb.TYPE_DECIMAL}, {"revenue_usd_micros", ddb.TYPE_BIGINT},
+	{"first_seen", ddb.TYPE_TIMESTAMP_TZ}, {"days_since_install", ddb.TYPE_BIGINT},
+	{"lifetime_spend_usd_micros", ddb.TYPE_BIGINT}, {"payer", ddb.TYPE_BOOLEAN}, {"session_count", ddb.TYPE_BIGINT},
+	{"new_player", ddb.TYPE_BOOLEAN}, {"payload", ddb.TYPE_VARCHAR}, {"extra", ddb.TYPE_VARCHAR},
+	{"kafka_topic", ddb.TYPE_VARCHAR}, {"kafka_partition", ddb.TYPE_INTEGER}, {"kafka_offset", ddb.TYPE_BIGINT},
 }
 
 // eventsAppender returns an Appender whose rows are inserted into events
 // (see eventColumns).
-func eventsAppender(c driver.Conn) (*duckdb.Appender, error) {
+func eventsAppender(c driver.Conn) (*ddb.Appender, error) {
 	names := make([]string, len(eventColumns))
-	infos := make([]duckdb.TypeInfo, len(eventColumns))
+	infos := make([]ddb.TypeInfo, len(eventColumns))
 	for i, col := range eventColumns {
 		var err error
-		if col.typ == duckdb.TYPE_DECIMAL {
-			infos[i], err = duckdb.NewDecimalInfo(18, 6)
+		if col.typ == ddb.TYPE_DECIMAL {
+			infos[i], err = ddb.NewDecimalInfo(18, 6)
 		} else {
-			infos[i], err = duckdb.NewTypeInfo(col.typ)
+			infos[i], err = ddb.NewTypeInfo(col.typ)
 		}
 		if err != nil {
 			return nil, err
@@ -335,17 +327,17 @@ func eventsAppender(c driver.Conn) (*duckdb.Appender, error) {
 		names[i] = col.name
 	}
 	list := strings.Join(names, ", ")
-	return duckdb.NewQueryAppender(c, `INSERT INTO events (`+list+`) SELECT `+list+` FROM appended_data`, "", infos, names)
+	return ddb.NewQueryAppender(c, `INSERT INTO events (`+list+`) SELECT `+list+` FROM appended_data`, "", infos, names)
 }
 
 // tableAppender returns a constructor of a plain Appender into table.
-func tableAppender(table string) func(driver.Conn) (*duckdb.Appender, error) {
-	return func(c driver.Conn) (*duckdb.Appender, error) { return duckdb.NewAppenderFromConn(c, "", table) }
+func tableAppender(table string) func(driver.Conn) (*ddb.Appender, error) {
+	return func(c driver.Conn) (*ddb.Appender, error) { return ddb.NewAppenderFromConn(c, "", table) }
 }
 
 // appendTable appends rows through the Appender newAppender returns, then
 // closes it, which flushes them into the transaction.
-func appendTable[T any](ctx context.Context, c driver.Conn, table string, newAppender func(driver.Conn) (*duckdb.Appender, error),
+func appendTable[T any](ctx context.Context, c driver.Conn, table string, newAppender func(driver.Conn) (*ddb.Appender, error),
 	rows []T, values func(*T) []driver.Value) error {
 	if len(rows) == 0 {
 		return nil
@@ -372,14 +364,14 @@ func appendTable[T any](ctx context.Context, c driver.Conn, table string, newApp
 
 // firstInvalidJSON returns the position of the first event whose payload or
 // extra is not valid JSON; it only explains a failed append.
-func firstInvalidJSON(rows []EventRow) (Position, bool) {
+func firstInvalidJSON(rows []warehouse.EventRow) (warehouse.Position, bool) {
 	for i := range rows {
 		r := &rows[i]
 		if !json.Valid([]byte(r.Payload)) || (r.Extra != "" && !json.Valid([]byte(r.Extra))) {
 			return r.Pos, true
 		}
 	}
-	return Position{}, false
+	return warehouse.Position{}, false
 }
 
 func nullTime(t time.Time) driver.Value {
@@ -396,24 +388,19 @@ func nullString(s string) driver.Value {
 	return s
 }
 
-const kpiColumns = `window_start, window_end, game_id, platform, country, active_players, new_players,
-	sessions_started, purchases, payers, revenue_usd_micros, purchase_revenue_usd_micros, refunds,
-	refund_usd_micros, ad_impressions, ad_revenue_usd_micros, levels, gaps, duplicates, out_of_order,
-	final, version, watermark, kafka_topic, kafka_partition, kafka_offset`
-
 // upsertChunk is the number of rows of one multi-row INSERT.
 const upsertChunk = 256
 
-func upsertKPIs(ctx context.Context, conn *sql.Conn, rows []KPIRow) error {
-	for _, w := range []Window{Minute, Hour} {
-		var part []KPIRow
+func upsertKPIs(ctx context.Context, conn *sql.Conn, rows []warehouse.KPIRow) error {
+	for _, w := range []warehouse.Window{warehouse.Minute, warehouse.Hour} {
+		var part []warehouse.KPIRow
 		for _, r := range rows {
 			if r.Window == w {
 				part = append(part, r)
 			}
 		}
 		table := "kpi_" + string(w)
-		cols := strings.Fields(strings.ReplaceAll(kpiColumns, ",", " "))
+		cols := strings.Fields(strings.ReplaceAll(warehouse.KPIColumns, ",", " "))
 		var set strings.Builder
 		for i, c := range cols[5:] { // all but the key
 			if i > 0 {
@@ -438,7 +425,7 @@ func upsertKPIs(ctx context.Context, conn *sql.Conn, rows []KPIRow) error {
 					r.RefundUSDMicros, r.AdImpressions, r.AdRevenueUSDMicros, string(levels), r.Gaps, r.Duplicates, r.OutOfOrder,
 					r.Final, r.Version, nullTime(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset)
 			}
-			q := `INSERT INTO ` + table + ` (` + kpiColumns + `) VALUES ` + placeholders(len(chunk), len(cols)) + suffix
+			q := `INSERT INTO ` + table + ` (` + warehouse.KPIColumns + `) VALUES ` + placeholders(len(chunk), len(cols)) + suffix
 			if _, err := conn.ExecContext(ctx, q, args...); err != nil {
 				return err
 			}
@@ -447,7 +434,7 @@ func upsertKPIs(ctx context.Context, conn *sql.Conn, rows []KPIRow) error {
 	return nil
 }
 
-func upsertCompleteness(ctx context.Context, conn *sql.Conn, rows []CompletenessRow) error {
+func upsertCompleteness(ctx context.Context, conn *sql.Conn, rows []warehouse.CompletenessRow) error {
 	const cols = 11
 	for chunk := range slices.Chunk(rows, upsertChunk) {
 		args := make([]any, 0, len(chunk)*cols)

@@ -1,4 +1,4 @@
-package warehouse_test
+package duckdb_test
 
 import (
 	"context"
@@ -9,12 +9,13 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/warehouse"
+	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
-func openDuckDB(tb testing.TB) *warehouse.DuckDB {
+func openDuckDB(tb testing.TB) *duckdb.Warehouse {
 	tb.Helper()
-	d, err := warehouse.OpenDuckDB(filepath.Join(tb.TempDir(), "w.duckdb"))
+	d, err := duckdb.Open(filepath.Join(tb.TempDir(), "w.duckdb"))
 	if err != nil {
 		tb.Fatal(err)
 	}
