@@ -1,11 +1,32 @@
-// Package warehouse owns gamepulse's warehouse side: the tables the loader
-// writes, the rows that go into them, the decoders that turn the stream
-// processor's records into rows, the Sink interface with its exactly-once
-// protocol, and the DuckDB Sink (OpenDuckDB). It has no Kafka dependency:
-// the loader reads records, decodes them with DecodeEnriched,
-// DecodeSession, DecodeKPI, DecodeAlert and DecodeDeadLetter, sets each
-// row's Pos, and hands Batches to a Sink. warehousetest is the suite every
-// Sink passes.
+// Package warehouse is the warehouse side's protocol: the tables the loader
+// writes (Migrations, documented below), the rows that go into them, the
+// Sink interface the loader writes through with its exactly-once protocol
+// (Batch, Offsets, Batch.Since, LatestKPIs, ReadOffsets, and the replay
+// steps ReplayBatch, CheckLoaded, DeleteRanges), the Warehouse a reader
+// queries and its Dialect, and the Usage a metered backend counts. It has
+// no Kafka dependency and no driver: the loader reads records, decodes them
+// into rows (DecodeEnriched, DecodeSession, DecodeKPI, DecodeAlert,
+// DecodeDeadLetter), sets each row's Pos, and hands Batches to a Sink.
+//
+// The packages under it:
+//
+//	warehouse/duckdb        the embedded backend (DuckDB Appenders, INSERT … ON CONFLICT)
+//	warehouse/snowflake     the Snowflake backend (gosnowflake; bound JSON + FLATTEN, DELETE/INSERT upserts)
+//	warehouse/backend       Open: the warehouse a URL names (duckdb:…, snowflake://…), for commands
+//	warehouse/warehousetest the suite every Sink passes, incl. redelivery, overlap and atomicity
+//
+// and the reports that read a warehouse (gamepulse kpis and reconcile) are
+// in internal/report.
+//
+// # Adding a backend
+//
+// A package warehouse/NAME with a type that implements Warehouse: Migrate
+// runs Migrations translated into its types (as snowflake.Migrations
+// does); Apply and Replay follow the steps below, in one transaction, with
+// ReadOffsets, Batch.Since, LatestKPIs, LatestCompleteness, ReplayBatch,
+// CheckLoaded and DeleteRanges; Dialect returns its SQL for the Dialect
+// fragments. Its tests run warehousetest.Run and the reporttest tests;
+// backend.Open gets its URL scheme.
 //
 // # Exactly once
 //
@@ -28,7 +49,7 @@
 // Any error rolls the whole transaction back: a batch is never half
 // applied, and its offsets stay where they were. On start and on every
 // partition assignment the loader resumes from Offsets, not from Kafka's
-// committed offsets. The DuckDB Sink serializes Apply calls; DuckDB lets
+// committed offsets. The DuckDB backend serializes Apply calls; DuckDB lets
 // one process write a file. A Sink with concurrent writers for one
 // partition (zombie loaders) must rely on its transaction isolation to
 // make step 1 and step 5 conflict.
@@ -39,9 +60,8 @@
 // kafka_partition, kafka_offset: where the loader read the row. Times are
 // TIMESTAMPTZ (UTC); money is integer micro-USD (*_usd_micros).
 //
-// schema_migrations: version (PK), name, applied_at. Migrations
-// (DuckDBMigrations) run in order, each in its own transaction, and only
-// add.
+// schema_migrations: version (PK), name, applied_at. Migrations run in
+// order, each in its own transaction (on DuckDB), and only add.
 //
 // offsets: topic, partition (PK together), next_offset (the next offset to
 // read), updated_at.
