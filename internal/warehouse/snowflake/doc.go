@@ -8,8 +8,8 @@
 // protocol in one transaction, serialized against a concurrent writer by
 // an UPDATE of the offsets rows first (see Warehouse). Rows are bound as
 // one JSON array per statement and read back with FLATTEN, cast by the
-// schema's types (sfTable); upserts are DELETE … USING then INSERT … WHERE
-// NOT EXISTS (sfMerge). Usage counts the statements, transactions and
+// schema's types (boundTable); upserts are DELETE … USING then INSERT … WHERE
+// NOT EXISTS (mergeRows). Usage counts the statements, transactions and
 // bytes sent, the drivers of Snowflake's cloud-services cost, for the
 // loader's metrics.
 //

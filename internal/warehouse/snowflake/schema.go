@@ -41,11 +41,11 @@ func snowflakeInitial() []string {
 	return out
 }
 
-// sfColumnTypes maps table → column → Snowflake type, read from the
+// columnTypes maps table → column → Snowflake type, read from the
 // CREATE TABLE and ALTER TABLE … ADD COLUMN statements of
-// Migrations, so that the casts of the bulk statements (sfTable)
+// Migrations, so that the casts of the bulk statements (boundTable)
 // follow the schema by construction.
-var sfColumnTypes = sync.OnceValue(func() map[string]map[string]string {
+var columnTypes = sync.OnceValue(func() map[string]map[string]string {
 	create := regexp.MustCompile(`(?is)^\s*CREATE TABLE IF NOT EXISTS (\w+) \((.*)\)\s*$`)
 	column := regexp.MustCompile(`^\s*(\w+) ([A-Z_]+(?:\(\d+,\d+\))?)`)
 	add := regexp.MustCompile(`(?i)^\s*ALTER TABLE (\w+) ADD COLUMN (?:IF NOT EXISTS )?(\w+) ([A-Z_]+(?:\(\d+,\d+\))?)`)

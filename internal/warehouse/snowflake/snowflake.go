@@ -19,7 +19,7 @@ import (
 //
 // Snowflake does not enforce primary keys: upserts delete the rows they
 // replace and insert the missing ones, from a source that holds one row per
-// key (LatestKPIs, LatestCompleteness); see sfMerge.
+// key (LatestKPIs, LatestCompleteness); see mergeRows.
 // Bulk rows go in as bound multi-row INSERT … SELECT … FROM VALUES
 // statements (VARIANT columns need PARSE_JSON, which VALUES alone does not
 // allow).
@@ -150,10 +150,10 @@ func (s *Warehouse) Apply(ctx context.Context, b warehouse.Batch) error {
 		if len(nb.Offsets) == 0 {
 			return nil // a redelivery: nothing new (the empty transaction commits)
 		}
-		if err := sfWriteRows(ctx, tx, &nb); err != nil {
+		if err := writeRows(ctx, tx, &nb); err != nil {
 			return err
 		}
-		if err := sfUpsertOffsets(ctx, tx, nb.Offsets); err != nil {
+		if err := upsertOffsets(ctx, tx, nb.Offsets); err != nil {
 			return fmt.Errorf("offsets: %w", err)
 		}
 		return nil
@@ -198,20 +198,20 @@ func (s *Warehouse) Replay(ctx context.Context, ranges []warehouse.Range, b ware
 		if err := warehouse.DeleteRanges(ctx, tx.ExecContext, ranges); err != nil {
 			return err
 		}
-		return sfWriteRows(ctx, tx, &b)
+		return writeRows(ctx, tx, &b)
 	})
 }
 
-// sfWriteRows writes b's rows in the transaction: the KPI and completeness
+// writeRows writes b's rows in the transaction: the KPI and completeness
 // upserts, then the append-only tables.
-func sfWriteRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
-	if err := sfUpsertKPIs(ctx, tx, warehouse.LatestKPIs(b.KPIs)); err != nil {
+func writeRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
+	if err := upsertKPIs(ctx, tx, warehouse.LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
 	}
-	if err := sfUpsertCompleteness(ctx, tx, warehouse.LatestCompleteness(b.Completeness)); err != nil {
+	if err := upsertCompleteness(ctx, tx, warehouse.LatestCompleteness(b.Completeness)); err != nil {
 		return fmt.Errorf("completeness: %w", err)
 	}
-	return sfAppendRows(ctx, tx, b)
+	return appendRows(ctx, tx, b)
 }
 
 // lockOffsets takes the offsets table's DML lock before the transaction
@@ -233,11 +233,11 @@ func anys[T any](s []T) []any {
 	return out
 }
 
-// sfChunkBytes bounds the JSON text of one statement's rows (see sfTable):
+// chunkBytes bounds the JSON text of one statement's rows (see boundTable):
 // Snowflake takes a VARCHAR bind and a VARIANT of up to 16 MB.
-const sfChunkBytes = 8 << 20
+const chunkBytes = 8 << 20
 
-// sfTable describes how one table's rows are bound. A statement binds a
+// boundTable describes how one table's rows are bound. A statement binds a
 // chunk of rows as one JSON array of objects, one member per non-NULL
 // column, and reads it back as a table with FLATTEN:
 //
@@ -246,15 +246,15 @@ const sfChunkBytes = 8 << 20
 // One bind and a statement whose size does not grow with the rows: bound
 // multi-row VALUES cost the emulator ~3 ms per row in SQL rewriting (350
 // rows/s), this ~20 µs. The casts come from the table's DDL
-// (sfColumnTypes).
-type sfTable struct {
+// (columnTypes).
+type boundTable struct {
 	name string
 	cols []string
 }
 
 // source returns the SELECT over a bound JSON array of rows.
-func (t *sfTable) source() string {
-	types := sfColumnTypes()[t.name]
+func (t *boundTable) source() string {
+	types := columnTypes()[t.name]
 	var sb strings.Builder
 	sb.WriteString("SELECT ")
 	for i, c := range t.cols {
@@ -277,11 +277,11 @@ func (t *sfTable) source() string {
 	return sb.String()
 }
 
-// sfChunks encodes rows as JSON arrays of objects (see sfTable), each at
-// most about sfChunkBytes. values returns a row's column values in t.cols
+// encodeChunks encodes rows as JSON arrays of objects (see boundTable), each at
+// most about chunkBytes. values returns a row's column values in t.cols
 // order: nil is NULL (the member is left out), time.Time an RFC 3339 UTC
 // string, []byte base64, json.RawMessage the JSON itself (checked).
-func sfChunks[T any](t *sfTable, rows []T, values func(*T) []any) ([]string, error) {
+func encodeChunks[T any](t *boundTable, rows []T, values func(*T) []any) ([]string, error) {
 	var out []string
 	var sb strings.Builder
 	for i := range rows {
@@ -311,7 +311,7 @@ func sfChunks[T any](t *sfTable, rows []T, values func(*T) []any) ([]string, err
 			sb.Write(b)
 		}
 		sb.WriteByte('}')
-		if sb.Len() >= sfChunkBytes {
+		if sb.Len() >= chunkBytes {
 			sb.WriteByte(']')
 			out = append(out, sb.String())
 			sb.Reset()
@@ -324,9 +324,9 @@ func sfChunks[T any](t *sfTable, rows []T, values func(*T) []any) ([]string, err
 	return out, nil
 }
 
-// sfInsert appends rows to t.
-func sfInsert[T any](ctx context.Context, tx sqlTx, t *sfTable, rows []T, values func(*T) []any) error {
-	chunks, err := sfChunks(t, rows, values)
+// insertRows appends rows to t.
+func insertRows[T any](ctx context.Context, tx sqlTx, t *boundTable, rows []T, values func(*T) []any) error {
+	chunks, err := encodeChunks(t, rows, values)
 	if err != nil {
 		return err
 	}
@@ -339,7 +339,7 @@ func sfInsert[T any](ctx context.Context, tx sqlTx, t *sfTable, rows []T, values
 	return nil
 }
 
-// sfMerge upserts rows into t on the key columns: a stored row is
+// mergeRows upserts rows into t on the key columns: a stored row is
 // replaced when cond (over t and s) holds, or always when cond is "". rows
 // hold one row per key.
 //
@@ -349,7 +349,7 @@ func sfInsert[T any](ctx context.Context, tx sqlTx, t *sfTable, rows []T, values
 // already wrote elsewhere ("a single transaction can only write to a single
 // attached database"). On Snowflake both forms are transactional and give
 // the same result; MERGE would be one statement and one scan instead of two.
-func sfMerge[T any](ctx context.Context, tx sqlTx, t *sfTable, key []string, cond string, rows []T, values func(*T) []any) error {
+func mergeRows[T any](ctx context.Context, tx sqlTx, t *boundTable, key []string, cond string, rows []T, values func(*T) []any) error {
 	var on []string
 	for _, c := range key {
 		on = append(on, "t."+c+" = s."+c)
@@ -360,7 +360,7 @@ func sfMerge[T any](ctx context.Context, tx sqlTx, t *sfTable, key []string, con
 		del += " AND " + cond
 	}
 	cols := strings.Join(t.cols, ", ")
-	chunks, err := sfChunks(t, rows, values)
+	chunks, err := encodeChunks(t, rows, values)
 	if err != nil {
 		return err
 	}
@@ -380,24 +380,24 @@ func sfMerge[T any](ctx context.Context, tx sqlTx, t *sfTable, key []string, con
 }
 
 var (
-	sfEvents = &sfTable{name: "events", cols: []string{"event_id", "event_type", "game_id", "player_id", "session_id",
+	eventsTable = &boundTable{name: "events", cols: []string{"event_id", "event_type", "game_id", "player_id", "session_id",
 		"seq", "event_time", "received_at", "platform", "country", "app_version", "app_build", "schema_version",
 		"revenue_usd", "revenue_usd_micros", "first_seen", "days_since_install", "lifetime_spend_usd_micros", "payer",
 		"session_count", "new_player", "payload", "extra", "kafka_topic", "kafka_partition", "kafka_offset"}}
-	sfSessions = &sfTable{name: "sessions", cols: []string{"session_id", "player_id", "game_id", "platform", "country",
+	sessionsTable = &boundTable{name: "sessions", cols: []string{"session_id", "player_id", "game_id", "platform", "country",
 		"start_time", "end_time", "duration_ms", "events", "revenue_usd_micros", "levels_played", "closed_by",
 		"kafka_topic", "kafka_partition", "kafka_offset"}}
-	sfAlerts = &sfTable{name: "alerts", cols: []string{"rule", "subject", "game_id", "window_start", "window_end",
+	alertsTable = &boundTable{name: "alerts", cols: []string{"rule", "subject", "game_id", "window_start", "window_end",
 		"observed", "baseline", "threshold", "message", "kafka_topic", "kafka_partition", "kafka_offset"}}
-	sfDeadLetters = &sfTable{name: "dead_letters", cols: []string{"code", "reason", "original",
+	deadLettersTable = &boundTable{name: "dead_letters", cols: []string{"code", "reason", "original",
 		"source_topic", "source_partition", "source_offset", "kafka_topic", "kafka_partition", "kafka_offset"}}
-	sfCompleteness = &sfTable{name: "completeness", cols: []string{"window_start", "game_id", "platform", "app_build",
+	completenessTable = &boundTable{name: "completeness", cols: []string{"window_start", "game_id", "platform", "app_build",
 		"gaps", "duplicates", "out_of_order", "watermark", "kafka_topic", "kafka_partition", "kafka_offset"}}
-	sfOffsets = &sfTable{name: "offsets", cols: []string{"topic", "partition", "next_offset", "updated_at"}}
+	offsetsTable = &boundTable{name: "offsets", cols: []string{"topic", "partition", "next_offset", "updated_at"}}
 )
 
-func sfKPITable(w warehouse.Window) *sfTable {
-	return &sfTable{name: "kpi_" + string(w), cols: strings.Fields(strings.ReplaceAll(warehouse.KPIColumns, ",", " "))}
+func kpiTable(w warehouse.Window) *boundTable {
+	return &boundTable{name: "kpi_" + string(w), cols: strings.Fields(strings.ReplaceAll(warehouse.KPIColumns, ",", " "))}
 }
 
 // decimal6 formats micro-units as a decimal with 6 places: 1072000 → "1.072000".
@@ -417,19 +417,19 @@ func nullTimeArg(t time.Time) any {
 	return t
 }
 
-func sfAppendRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
-	err := sfInsert(ctx, tx, sfSessions, b.Sessions, func(r *warehouse.SessionRow) []any {
+func appendRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
+	err := insertRows(ctx, tx, sessionsTable, b.Sessions, func(r *warehouse.SessionRow) []any {
 		return []any{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
 			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 	})
 	if err == nil {
-		err = sfInsert(ctx, tx, sfAlerts, b.Alerts, func(r *warehouse.AlertRow) []any {
+		err = insertRows(ctx, tx, alertsTable, b.Alerts, func(r *warehouse.AlertRow) []any {
 			return []any{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
 				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 		})
 	}
 	if err == nil {
-		err = sfInsert(ctx, tx, sfDeadLetters, b.DeadLetters, func(r *warehouse.DeadLetterRow) []any {
+		err = insertRows(ctx, tx, deadLettersTable, b.DeadLetters, func(r *warehouse.DeadLetterRow) []any {
 			orig := r.Original
 			if orig == nil {
 				orig = []byte{}
@@ -440,8 +440,8 @@ func sfAppendRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
 	}
 	if err == nil {
 		// payload and extra are embedded as JSON (json.RawMessage), which
-		// sfChunks checks: invalid JSON fails the batch before a statement.
-		err = sfInsert(ctx, tx, sfEvents, b.Events, func(r *warehouse.EventRow) []any {
+		// encodeChunks checks: invalid JSON fails the batch before a statement.
+		err = insertRows(ctx, tx, eventsTable, b.Events, func(r *warehouse.EventRow) []any {
 			var extra any
 			if r.Extra != "" {
 				extra = json.RawMessage(r.Extra)
@@ -456,7 +456,7 @@ func sfAppendRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
 	return err
 }
 
-func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []warehouse.KPIRow) error {
+func upsertKPIs(ctx context.Context, tx sqlTx, rows []warehouse.KPIRow) error {
 	for _, w := range []warehouse.Window{warehouse.Minute, warehouse.Hour} {
 		var part []warehouse.KPIRow
 		for _, r := range rows {
@@ -464,7 +464,7 @@ func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []warehouse.KPIRow) error 
 				part = append(part, r)
 			}
 		}
-		err := sfMerge(ctx, tx, sfKPITable(w), []string{"window_start", "game_id", "platform", "country"},
+		err := mergeRows(ctx, tx, kpiTable(w), []string{"window_start", "game_id", "platform", "country"},
 			"s.version >= t.version", part, func(r *warehouse.KPIRow) []any {
 				levels := r.Levels
 				if levels == nil {
@@ -482,18 +482,18 @@ func sfUpsertKPIs(ctx context.Context, tx sqlTx, rows []warehouse.KPIRow) error 
 	return nil
 }
 
-func sfUpsertCompleteness(ctx context.Context, tx sqlTx, rows []warehouse.CompletenessRow) error {
-	return sfMerge(ctx, tx, sfCompleteness, []string{"window_start", "game_id", "platform", "app_build"}, "",
+func upsertCompleteness(ctx context.Context, tx sqlTx, rows []warehouse.CompletenessRow) error {
+	return mergeRows(ctx, tx, completenessTable, []string{"window_start", "game_id", "platform", "app_build"}, "",
 		rows, func(r *warehouse.CompletenessRow) []any {
 			return []any{r.Start, r.Game, r.Platform, r.AppBuild, r.Gaps, r.Duplicates, r.OutOfOrder,
 				nullTimeArg(r.Watermark), r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 		})
 }
 
-// sfUpsertOffsets writes the batch's new next offsets; never backwards,
+// upsertOffsets writes the batch's new next offsets; never backwards,
 // even if a concurrent writer got past the lock.
-func sfUpsertOffsets(ctx context.Context, tx sqlTx, offsets []warehouse.Offset) error {
+func upsertOffsets(ctx context.Context, tx sqlTx, offsets []warehouse.Offset) error {
 	now := time.Now().UTC()
-	return sfMerge(ctx, tx, sfOffsets, []string{"topic", "partition"}, "s.next_offset > t.next_offset",
+	return mergeRows(ctx, tx, offsetsTable, []string{"topic", "partition"}, "s.next_offset > t.next_offset",
 		offsets, func(o *warehouse.Offset) []any { return []any{o.Topic, o.Partition, o.Next, now} })
 }

@@ -17,7 +17,7 @@ import (
 // Snowflake's: their text and their bound JSON.
 
 func TestSnowflakeSource(t *testing.T) {
-	got := sfEvents.source()
+	got := eventsTable.source()
 	for _, want := range []string{
 		"SELECT value:event_id::VARCHAR AS event_id, ",
 		"value:event_time::TIMESTAMP_TZ AS event_time, ",
@@ -30,16 +30,16 @@ func TestSnowflakeSource(t *testing.T) {
 			t.Errorf("events source lacks %q:\n%s", want, got)
 		}
 	}
-	if got := sfDeadLetters.source(); !strings.Contains(got, "BASE64_DECODE_BINARY(value:original::VARCHAR) AS original") {
+	if got := deadLettersTable.source(); !strings.Contains(got, "BASE64_DECODE_BINARY(value:original::VARCHAR) AS original") {
 		t.Errorf("dead letters source: %s", got)
 	}
 	// Every column of every bulk table is in the schema (source panics otherwise).
-	for _, tb := range []*sfTable{sfEvents, sfSessions, sfAlerts, sfDeadLetters, sfCompleteness, sfOffsets, sfKPITable(warehouse.Minute), sfKPITable(warehouse.Hour)} {
+	for _, tb := range []*boundTable{eventsTable, sessionsTable, alertsTable, deadLettersTable, completenessTable, offsetsTable, kpiTable(warehouse.Minute), kpiTable(warehouse.Hour)} {
 		if n := strings.Count(tb.source(), " AS "); n != len(tb.cols) {
 			t.Errorf("%s: %d columns in the source, want %d", tb.name, n, len(tb.cols))
 		}
-		if len(tb.cols) != len(sfColumnTypes()[tb.name]) {
-			t.Errorf("%s: binds %d columns of the table's %d", tb.name, len(tb.cols), len(sfColumnTypes()[tb.name]))
+		if len(tb.cols) != len(columnTypes()[tb.name]) {
+			t.Errorf("%s: binds %d columns of the table's %d", tb.name, len(tb.cols), len(columnTypes()[tb.name]))
 		}
 	}
 }
@@ -47,12 +47,12 @@ func TestSnowflakeSource(t *testing.T) {
 func TestSnowflakeChunks(t *testing.T) {
 	type row struct{ vals []any }
 	at := time.Date(2026, 11, 25, 19, 4, 5, 123_000_000, time.FixedZone("CET", 3600))
-	tb := &sfTable{name: "t", cols: []string{"a", "b", "c", "d", "e", "f"}}
+	tb := &boundTable{name: "t", cols: []string{"a", "b", "c", "d", "e", "f"}}
 	rows := []row{
 		{[]any{"x", int64(7), at, []byte{0xff, '{'}, json.RawMessage(`{"k": [1, 2]}`), true}},
 		{[]any{nil, int64(-1), nil, nil, nil, false}}, // NULLs are left out
 	}
-	chunks, err := sfChunks(tb, rows, func(r *row) []any { return r.vals })
+	chunks, err := encodeChunks(tb, rows, func(r *row) []any { return r.vals })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,15 +61,15 @@ func TestSnowflakeChunks(t *testing.T) {
 		t.Errorf("chunks %q\nwant %q", chunks, want)
 	}
 	bad := []row{{[]any{"x", int64(1), at, nil, json.RawMessage(`{"k":`), true}}}
-	if _, err := sfChunks(tb, bad, func(r *row) []any { return r.vals }); err == nil || !strings.Contains(err.Error(), "t: row 0: e:") {
+	if _, err := encodeChunks(tb, bad, func(r *row) []any { return r.vals }); err == nil || !strings.Contains(err.Error(), "t: row 0: e:") {
 		t.Errorf("invalid JSON: %v, want an error naming the row and column", err)
 	}
-	// Chunks split near sfChunkBytes, every one a JSON array of whole rows.
+	// Chunks split near chunkBytes, every one a JSON array of whole rows.
 	big := make([]row, 3000)
 	for i := range big {
 		big[i] = row{[]any{strings.Repeat("y", 5000), int64(i), nil, nil, nil, nil}}
 	}
-	chunks, err = sfChunks(tb, big, func(r *row) []any { return r.vals })
+	chunks, err = encodeChunks(tb, big, func(r *row) []any { return r.vals })
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +79,8 @@ func TestSnowflakeChunks(t *testing.T) {
 		if err := json.Unmarshal([]byte(c), &objs); err != nil {
 			t.Fatalf("chunk is not a JSON array: %v", err)
 		}
-		if len(c) > sfChunkBytes+6000 {
-			t.Errorf("chunk of %d bytes, limit %d", len(c), sfChunkBytes)
+		if len(c) > chunkBytes+6000 {
+			t.Errorf("chunk of %d bytes, limit %d", len(c), chunkBytes)
 		}
 		n += len(objs)
 	}
@@ -94,10 +94,10 @@ func TestSnowflakeMergeSQL(t *testing.T) {
 	var got []string
 	rec := recorder{exec: func(q string) { got = append(got, q) }}
 	rows := []warehouse.Offset{{Topic: "t", Partition: 1, Next: 5}}
-	if err := sfUpsertOffsets(t.Context(), rec, rows); err != nil {
+	if err := upsertOffsets(t.Context(), rec, rows); err != nil {
 		t.Fatal(err)
 	}
-	src := sfOffsets.source()
+	src := offsetsTable.source()
 	want := []string{
 		"DELETE FROM offsets t USING (" + src + ") s WHERE t.topic = s.topic AND t.partition = s.partition AND s.next_offset > t.next_offset",
 		"INSERT INTO offsets (topic, partition, next_offset, updated_at) SELECT topic, partition, next_offset, updated_at FROM (" + src +
