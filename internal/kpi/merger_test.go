@@ -1,7 +1,6 @@
 package kpi
 
 import (
-	"flag"
 	"fmt"
 	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"math/rand/v2"
@@ -30,8 +29,6 @@ import (
 // non-zero figures only), the alerts and the dropped partials.
 
 var testDay = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
 
 func parseTime(t *testing.T, s string) time.Time {
 	t.Helper()
@@ -240,7 +237,7 @@ func TestMergerDataDriven(t *testing.T) {
 	for _, path := range files {
 		t.Run(filepath.Base(path), func(t *testing.T) {
 			var m *Merger
-			datadriven.Run(t, path, *rewrite, func(t *testing.T, c *datadriven.Case) string {
+			datadriven.Run(t, path, func(t *testing.T, c *datadriven.Case) string {
 				if c.Cmd != "new" && m == nil {
 					t.Fatalf("%s: %s before new", c.Pos, c.Cmd)
 				}

@@ -3,7 +3,6 @@ package oracle
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"maps"
@@ -27,8 +26,6 @@ import (
 // 2026-11-25 UTC.
 
 var testDay = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
 
 func fmtTime(tm time.Time) string {
 	if !tm.Truncate(24 * time.Hour).Equal(testDay) {
@@ -145,7 +142,7 @@ func TestOracleDataDriven(t *testing.T) {
 			continue // testdata/fuzz
 		}
 		t.Run(filepath.Base(path), func(t *testing.T) {
-			datadriven.Run(t, path, *rewrite, func(t *testing.T, c *datadriven.Case) string {
+			datadriven.Run(t, path, func(t *testing.T, c *datadriven.Case) string {
 				if c.Cmd != "run" {
 					t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
 				}
