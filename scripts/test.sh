@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite, as `make test` and CI run it:
-#   1. static checks (gofmt, go vet, generated code fresh)
+#   1. static checks (gofmt, go vet, staticcheck, generated code fresh)
 #   2. unit tests with -race -shuffle=on (the embedded kfake broker only)
 #   3. a short run of every fuzz target
 #   4. real Apache Kafka (KRaft, from Maven Central jars) started here, then the
@@ -29,6 +29,9 @@ if [[ -n $unformatted ]]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
 go vet ./...
+# staticcheck at the version the Makefile pins (STATICCHECK), built once into
+# the Go build cache.
+go run "$(sed -n 's/^STATICCHECK = //p' Makefile)" ./...
 go run ./cmd/protogen -check
 
 step "unit tests"

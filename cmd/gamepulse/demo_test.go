@@ -33,7 +33,7 @@ func TestDemoStopsWithKPIsThatAgreeWithItsEvents(t *testing.T) {
 	var errb lockedBuffer // the demo's status line and logs write from several goroutines
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	args := []string{"demo", "--data-dir", filepath.Join(dir, "broker"), "--warehouse", wh, "--listen", "127.0.0.1:0",
+	args := []string{"demo", "--data-dir", filepath.Join(dir, "broker"), "--warehouse", wh, "--listen", "127.0.0.1:0", "--metrics-listen", "127.0.0.1:0",
 		"--rate", "0", "--count", "3000", "--start", m.Add(-5 * time.Second).Format(time.RFC3339), "--late", "0.2",
 		"--reconcile-every", "0", "--rate-limit", "0", "--log-level", "info"}
 	err := Main(ctx, &Env{Stdout: io.Discard, Stderr: &errb, Getenv: func(string) string { return "" }}, args)

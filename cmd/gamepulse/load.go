@@ -32,7 +32,7 @@ func loadCommand() command {
 Reads the enriched events, sessions, KPI, alerts and dead-letter topics
 (read_committed) in a consumer group and writes them into warehouse tables:
 events, sessions, kpi_minute, kpi_hour, completeness, alerts, dead_letters
-(the schema is in the README). Each batch and the Kafka offsets it covers are
+(the schema is in docs/warehouse.md). Each batch and the Kafka offsets it covers are
 written in one warehouse transaction, and the loader resumes from the
 warehouse's offsets, so a batch is never half applied and never applied
 twice. A record the warehouse cannot take goes to dead_letters with its

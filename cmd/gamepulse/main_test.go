@@ -28,9 +28,10 @@ func runMain(t *testing.T, env map[string]string, args ...string) (stdout, stder
 	return out.String(), errb.String(), err
 }
 
-func readme(t *testing.T) string {
+// readDoc reads a page of the repository's documentation, e.g. "docs/settings.md".
+func readDoc(t *testing.T, path string) string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "README.md"))
+	b, err := os.ReadFile(filepath.Join("..", "..", filepath.FromSlash(path)))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,28 +62,28 @@ func TestHelpForEveryCommand(t *testing.T) {
 	}
 }
 
-// TestREADMESettingsFresh keeps the README's configuration reference equal to
-// what the commands accept.
-func TestREADMESettingsFresh(t *testing.T) {
+// TestSettingsDocFresh keeps the settings reference (docs/settings.md) equal
+// to what the commands accept.
+func TestSettingsDocFresh(t *testing.T) {
 	out, _, err := runMain(t, nil, "settings")
 	if err != nil {
 		t.Fatal(err)
 	}
-	doc := readme(t)
+	doc := readDoc(t, "docs/settings.md")
 	begin, end := "<!-- settings:begin -->\n", "<!-- settings:end -->"
 	i, j := strings.Index(doc, begin), strings.Index(doc, end)
 	if i < 0 || j < i {
-		t.Fatal("README lacks the settings markers")
+		t.Fatal("docs/settings.md lacks the settings markers")
 	}
 	if got := doc[i+len(begin) : j]; got != out {
-		t.Fatalf("README settings are stale; regenerate the block between the markers with `go run ./cmd/gamepulse settings`")
+		t.Fatalf("docs/settings.md is stale; regenerate the block between the markers with `go run ./cmd/gamepulse settings`")
 	}
 }
 
-// TestREADMEExamplesValid decodes and validates every JSON example of the
-// README with the gateway's rules.
-func TestREADMEExamplesValid(t *testing.T) {
-	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(readme(t), -1)
+// TestGatewayDocExamplesValid decodes and validates every JSON example of
+// the gateway's documentation (docs/gateway-api.md) with the gateway's rules.
+func TestGatewayDocExamplesValid(t *testing.T) {
+	blocks := regexp.MustCompile("(?s)```json\n(.*?)```").FindAllStringSubmatch(readDoc(t, "docs/gateway-api.md"), -1)
 	if len(blocks) < 8 {
 		t.Fatalf("found %d JSON examples, want at least 8", len(blocks))
 	}
@@ -99,7 +100,7 @@ func TestREADMEExamplesValid(t *testing.T) {
 		}
 		types[ev.EventType] = true
 	}
-	t.Logf("README examples cover %d event types", len(types))
+	t.Logf("the examples cover %d event types", len(types))
 }
 
 func TestSimulateToFileIsDeterministic(t *testing.T) {

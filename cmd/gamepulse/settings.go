@@ -9,8 +9,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/config"
 )
 
-// settingsCommand prints every command's settings as Markdown; the README's
-// configuration reference is this output (a test keeps them equal).
+// settingsCommand prints every command's settings as Markdown; docs/settings.md
+// is this output (a test keeps them equal).
 func settingsCommand() command {
 	c := command{
 		name:    "settings",

@@ -240,8 +240,8 @@ func sortedKeys(m map[string]string) []string {
 }
 
 // Describe returns a Markdown table of a command's settings: flag,
-// environment variable, default and meaning. The README's configuration
-// reference is made from it.
+// environment variable, default and meaning. The settings reference
+// (docs/settings.md) is made from it.
 func Describe(fs *flag.FlagSet) string {
 	var b strings.Builder
 	b.WriteString("| flag | environment | default | meaning |\n|---|---|---|---|\n")

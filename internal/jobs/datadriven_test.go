@@ -2,25 +2,21 @@ package jobs
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"github.com/gamepulse/gamepulse/internal/event"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
-var update = flag.Bool("update", false, "rewrite the expected output of testdata/*.txt")
-
-// The testdata format. A file holds input lines, a line "----", then the
-// expected output lines. Blank lines and lines starting with '#' are
-// ignored on both sides.
+// The testdata format (internal/datadriven): a file holds cases "run", input
+// lines, a line "----", then the expected output lines. Blank lines and
+// lines starting with '#' in the input are ignored.
 //
 // Input lines:
 //
@@ -50,53 +46,23 @@ var update = flag.Bool("update", false, "rewrite the expected output of testdata
 //
 //	ledger GAME PLATFORM BUILD WINDOW gaps=N duplicates=N out_of_order=N
 //
-// (BUILD is "-" when empty). ID is the event_id ("-" when none). Each file
+// (BUILD is "-" when empty). ID is the event_id ("-" when none). Each case
 // also runs with the Stage rebuilt from its full changelog after every
 // input line: the output must not change. After a deliberate change,
 // regenerate the expectations with
-// `go test ./internal/jobs -run TestDataDriven -update` and review the diff.
+// `go test ./internal/jobs -run TestDataDriven -rewrite` and review the diff.
 func TestDataDriven(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.txt")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(files) == 0 {
-		t.Fatal("no testdata")
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".txt"), func(t *testing.T) {
-			data, err := os.ReadFile(f)
-			if err != nil {
-				t.Fatal(err)
+	datadriven.Walk(t, "testdata/*.txt", func(t *testing.T) func(*testing.T, *datadriven.Case) string {
+		return func(t *testing.T, c *datadriven.Case) string {
+			if c.Cmd != "run" {
+				t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
 			}
-			in, want, err := splitCase(string(data))
-			if err != nil {
-				t.Fatal(err)
-			}
+			in := significant(c.Input)
 			got := runCase(t, in, false)
-			if *update {
-				rewriteExpected(t, f, string(data), got)
-				return
-			}
-			compareLines(t, "", got, want)
-			compareLines(t, "restore after every line: ", runCase(t, in, true), want)
-		})
-	}
-}
-
-func splitCase(s string) (in []string, want []string, err error) {
-	lines := strings.Split(s, "\n")
-	sep := -1
-	for i, l := range lines {
-		if strings.TrimSpace(l) == "----" {
-			sep = i
-			break
+			compareLines(t, c.Pos+": restore after every line: ", runCase(t, in, true), got)
+			return strings.Join(got, "\n")
 		}
-	}
-	if sep < 0 {
-		return nil, nil, fmt.Errorf("no ---- line")
-	}
-	return significant(lines[:sep]), significant(lines[sep+1:]), nil
+	})
 }
 
 func significant(lines []string) []string {
@@ -133,17 +99,6 @@ func compareLines(t *testing.T, prefix string, got, want []string) {
 		fmt.Fprintf(&b, "%s%3d got:  %s\n       want: %s\n", mark, i+1, g, w)
 	}
 	t.Errorf("%soutput differs:\n%s", prefix, b.String())
-}
-
-func rewriteExpected(t *testing.T, path, data string, got []string) {
-	i := strings.Index(data, "\n----\n")
-	if i < 0 {
-		t.Fatalf("%s: no ---- line", path)
-	}
-	out := data[:i] + "\n----\n" + strings.Join(got, "\n") + "\n"
-	if err := os.WriteFile(path, []byte(out), 0o644); err != nil {
-		t.Fatal(err)
-	}
 }
 
 type changelogRec struct {

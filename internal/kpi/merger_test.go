@@ -1,11 +1,9 @@
 package kpi
 
 import (
-	"flag"
 	"fmt"
 	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"math/rand/v2"
-	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -30,8 +28,6 @@ import (
 // non-zero figures only), the alerts and the dropped partials.
 
 var testDay = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
 
 func parseTime(t *testing.T, s string) time.Time {
 	t.Helper()
@@ -233,45 +229,39 @@ func newTestMerger(t *testing.T, c *datadriven.Case) (*Merger, error) {
 }
 
 func TestMergerDataDriven(t *testing.T) {
-	files, err := filepath.Glob("testdata/merger*")
-	if err != nil || len(files) == 0 {
-		t.Fatal("no testdata/merger* files")
-	}
-	for _, path := range files {
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			var m *Merger
-			datadriven.Run(t, path, *rewrite, func(t *testing.T, c *datadriven.Case) string {
-				if c.Cmd != "new" && m == nil {
-					t.Fatalf("%s: %s before new", c.Pos, c.Cmd)
+	datadriven.Walk(t, "testdata/merger*", func(t *testing.T) func(*testing.T, *datadriven.Case) string {
+		var m *Merger
+		return func(t *testing.T, c *datadriven.Case) string {
+			if c.Cmd != "new" && m == nil {
+				t.Fatalf("%s: %s before new", c.Pos, c.Cmd)
+			}
+			switch c.Cmd {
+			case "new":
+				var err error
+				if m, err = newTestMerger(t, c); err != nil {
+					return "error: " + err.Error()
 				}
-				switch c.Cmd {
-				case "new":
-					var err error
-					if m, err = newTestMerger(t, c); err != nil {
-						return "error: " + err.Error()
-					}
-					return ""
-				case "partial":
-					src, _ := strconv.Atoi(c.Arg(t, "src"))
-					k := parseTestKey(t, c.Arg(t, "key"))
-					prev := m.Watermark()
-					out, err := m.AddPartial(int32(src), k, parseEvents(t, k, c.Input))
-					if err != nil {
-						return "error: " + err.Error()
-					}
-					return fmtOutput(m, prev, out)
-				case "mark":
-					src, _ := strconv.Atoi(c.Arg(t, "src"))
-					_, idle := c.Args["idle"]
-					prev := m.Watermark()
-					out := m.Mark(Mark{Source: int32(src), Watermark: parseTime(t, c.Arg(t, "wm")), Idle: idle})
-					return fmtOutput(m, prev, out)
-				}
-				t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
 				return ""
-			})
-		})
-	}
+			case "partial":
+				src, _ := strconv.Atoi(c.Arg(t, "src"))
+				k := parseTestKey(t, c.Arg(t, "key"))
+				prev := m.Watermark()
+				out, err := m.AddPartial(int32(src), k, parseEvents(t, k, c.Input))
+				if err != nil {
+					return "error: " + err.Error()
+				}
+				return fmtOutput(m, prev, out)
+			case "mark":
+				src, _ := strconv.Atoi(c.Arg(t, "src"))
+				_, idle := c.Args["idle"]
+				prev := m.Watermark()
+				out := m.Mark(Mark{Source: int32(src), Watermark: parseTime(t, c.Arg(t, "wm")), Idle: idle})
+				return fmtOutput(m, prev, out)
+			}
+			t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
+			return ""
+		}
+	})
 }
 
 func TestMergerConfigValidate(t *testing.T) {

@@ -3,12 +3,9 @@ package oracle
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
 	"fmt"
 	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"maps"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,8 +24,6 @@ import (
 // 2026-11-25 UTC.
 
 var testDay = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
-
-var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of data-driven test files")
 
 func fmtTime(tm time.Time) string {
 	if !tm.Truncate(24 * time.Hour).Equal(testDay) {
@@ -136,33 +131,24 @@ func testParams(t *testing.T, c *datadriven.Case) Params {
 var received = testDay.Add(23 * time.Hour)
 
 func TestOracleDataDriven(t *testing.T) {
-	files, err := filepath.Glob("testdata/*")
-	if err != nil || len(files) == 0 {
-		t.Fatal("no testdata files")
-	}
-	for _, path := range files {
-		if fi, err := os.Stat(path); err != nil || fi.IsDir() {
-			continue // testdata/fuzz
+	datadriven.Walk(t, "testdata/*", func(t *testing.T) func(*testing.T, *datadriven.Case) string {
+		return func(t *testing.T, c *datadriven.Case) string {
+			if c.Cmd != "run" {
+				t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
+			}
+			rep, err := RunNDJSON(strings.NewReader(strings.Join(c.Input, "\n")), received, testParams(t, c))
+			if err != nil {
+				return "error: " + err.Error()
+			}
+			// Every row's figures must add up, whatever the case.
+			for _, k := range rep.KPIs {
+				if k.RevenueMicros != k.PurchaseRevenueMicros+k.AdRevenueMicros-k.RefundMicros {
+					t.Errorf("%s: %s: revenue does not add up", c.Pos, k.Key)
+				}
+			}
+			return fmtReport(rep)
 		}
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			datadriven.Run(t, path, *rewrite, func(t *testing.T, c *datadriven.Case) string {
-				if c.Cmd != "run" {
-					t.Fatalf("%s: unknown command %q", c.Pos, c.Cmd)
-				}
-				rep, err := RunNDJSON(strings.NewReader(strings.Join(c.Input, "\n")), received, testParams(t, c))
-				if err != nil {
-					return "error: " + err.Error()
-				}
-				// Every row's figures must add up, whatever the case.
-				for _, k := range rep.KPIs {
-					if k.RevenueMicros != k.PurchaseRevenueMicros+k.AdRevenueMicros-k.RefundMicros {
-						t.Errorf("%s: %s: revenue does not add up", c.Pos, k.Key)
-					}
-				}
-				return fmtReport(rep)
-			})
-		})
-	}
+	})
 }
 
 // TestDeterminism runs the oracle twice over the same generated records,

@@ -146,7 +146,6 @@ func (p *Processor) clientOpts() []kgo.Opt {
 		kgo.ConsumerGroup(p.cfg.Group),
 		kgo.ConsumeTopics(p.cfg.Input),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-		kgo.RequireStableFetchOffsets(),
 		kgo.DisableAutoCommit(),
 		kgo.RecordPartitioner(newPartitioner()),
 		kgo.FetchMaxWait(idlePoll),

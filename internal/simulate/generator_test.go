@@ -94,7 +94,6 @@ func TestSeqContinuity(t *testing.T) {
 		seqs      []uint64
 		lastSeen  uint64 // last seq among normal items, in emission order
 		ended     uint64 // seq of session_end
-		hasStart  bool
 		firstType string
 	}
 	sessions := map[string]*sess{}

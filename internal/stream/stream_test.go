@@ -2,15 +2,15 @@ package stream
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gamepulse/gamepulse/internal/datadriven"
 )
 
-// Commands of the data-driven files (format: datadriven_test.go). Times:
+// Commands of the data-driven files (format: internal/datadriven). Times:
 //
 //   - Event times and watermarks are written "18:04:00" or "18:04:59.5" for
 //     that time on baseDate (UTC), or in full RFC 3339; "zero" is the zero
@@ -43,24 +43,10 @@ var (
 )
 
 func TestDataDriven(t *testing.T) {
-	paths, err := filepath.Glob("testdata/*")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ran := 0
-	for _, path := range paths {
-		if fi, err := os.Stat(path); err != nil || fi.IsDir() {
-			continue // testdata/fuzz
-		}
-		ran++
-		t.Run(filepath.Base(path), func(t *testing.T) {
-			var d ddDriver
-			runDD(t, path, d.run)
-		})
-	}
-	if ran == 0 {
-		t.Fatal("no data-driven files in testdata/")
-	}
+	datadriven.Walk(t, "testdata/*", func(t *testing.T) func(*testing.T, *datadriven.Case) string {
+		var d ddDriver
+		return d.run
+	})
 }
 
 // ddDriver holds the state of one data-driven file.
@@ -69,14 +55,14 @@ type ddDriver struct {
 	timers Timers
 }
 
-func (d *ddDriver) run(t *testing.T, c *ddCase) string {
+func (d *ddDriver) run(t *testing.T, c *datadriven.Case) string {
 	t.Helper()
 	fail := func(format string, args ...any) string {
-		t.Fatalf("%s: %s: %s", c.pos, c.cmd, fmt.Sprintf(format, args...))
+		t.Fatalf("%s: %s: %s", c.Pos, c.Cmd, fmt.Sprintf(format, args...))
 		return ""
 	}
 	durArg := func(key string, def time.Duration) time.Duration {
-		s, ok := c.arg(key)
+		s, ok := c.Lookup(key)
 		if !ok {
 			return def
 		}
@@ -87,13 +73,13 @@ func (d *ddDriver) run(t *testing.T, c *ddCase) string {
 		return v
 	}
 	nowArg := func() time.Time {
-		if _, ok := c.arg("now"); !ok {
+		if _, ok := c.Lookup("now"); !ok {
 			fail("now= is required")
 		}
 		return wallEpoch.Add(durArg("now", 0))
 	}
 	timeArg := func(key string) (time.Time, bool) {
-		s, ok := c.arg(key)
+		s, ok := c.Lookup(key)
 		if !ok {
 			return time.Time{}, false
 		}
@@ -104,7 +90,7 @@ func (d *ddDriver) run(t *testing.T, c *ddCase) string {
 		return v, true
 	}
 	partsArg := func() []int32 {
-		s, ok := c.arg("p")
+		s, ok := c.Lookup("p")
 		if !ok {
 			fail("p= is required")
 		}
@@ -120,7 +106,7 @@ func (d *ddDriver) run(t *testing.T, c *ddCase) string {
 	}
 	inputTimes := func() []time.Time {
 		var ts []time.Time
-		for _, l := range c.input {
+		for _, l := range c.Input {
 			v, err := parseTime(l)
 			if err != nil {
 				fail("%v", err)
@@ -137,7 +123,7 @@ func (d *ddDriver) run(t *testing.T, c *ddCase) string {
 	}
 
 	var out strings.Builder
-	switch c.cmd {
+	switch c.Cmd {
 	case "new":
 		w, err := NewWatermarks(WatermarkConfig{AllowedLateness: durArg("lateness", 0), IdleTimeout: durArg("idle", 0)})
 		if err != nil {
@@ -160,7 +146,7 @@ func (d *ddDriver) run(t *testing.T, c *ddCase) string {
 
 	case "observe":
 		now := nowArg()
-		for _, l := range c.input {
+		for _, l := range c.Input {
 			ps, ts, ok := strings.Cut(l, " ")
 			p, err := strconv.ParseInt(ps, 10, 32)
 			if !ok || err != nil {
