@@ -12,12 +12,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/kpi"
 	"github.com/gamepulse/gamepulse/internal/pipeline"
-	"github.com/gamepulse/gamepulse/internal/processor"
-	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
 func processCommand() command {
@@ -102,7 +101,7 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	c := &f.cfg
 	fs.StringVar(&c.AppID, "app-id", pipeline.DefaultAppID, "prefix of the consumer groups, transactional ids and changelog topics")
 	fs.StringVar(&c.InstanceID, "instance-id", "", "this instance's id: stable across its restarts (to fence its zombie), unique among running instances; empty: the host name")
-	fs.StringVar(&f.delivery, "delivery", string(processor.ExactlyOnce), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
+	fs.StringVar(&f.delivery, "delivery", string(engine.ExactlyOnce), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
 	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 10000, "input records per transaction at most")
 	fs.DurationVar(&c.TxnTimeout, "txn-timeout", 30*time.Second, "transaction timeout: how long a crashed instance's open transaction can block readers")
 	fs.DurationVar(&c.SessionTimeout, "session-timeout", 45*time.Second, "consumer-group session timeout: how long a silent instance keeps its partitions before the others take them over")
@@ -115,7 +114,7 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	fs.DurationVar(&c.Jobs.MaxFuture, "max-event-future", jobs.DefaultMaxFuture, "dead-letter (clock_skew) an event whose client_time is more than this after its received_at; keep it at least the gateway's --max-future")
 	fs.IntVar(&c.Jobs.FraudMaxPurchases, "fraud-max-purchases", jobs.DefaultFraudMaxPurchases, "alert when one player makes more purchases than this in one minute")
 	fs.StringVar(&f.ratesFile, "fx-rates", "", "file of CUR=rate lines (USD per unit) replacing the built-in FX table")
-	wd := stream.DefaultWatermarkConfig()
+	wd := engine.DefaultWatermarkConfig()
 	fs.DurationVar(&c.Watermark.IdleTimeout, "idle-timeout", wd.IdleTimeout, "a partition without records for this long (wall clock) stops holding the watermark back")
 	fs.DurationVar(&c.Merger.Retention, "retention", kpi.DefaultRetention, "how long past its end a KPI window accepts corrections")
 	ad := kpi.DefaultAlertConfig()
@@ -150,9 +149,9 @@ func (f *processFlags) config(topics kafka.Topics) (pipeline.Config, error) {
 		}
 		c.InstanceID = host
 	}
-	c.Delivery = processor.Delivery(f.delivery)
-	if c.Delivery != processor.ExactlyOnce && c.Delivery != processor.AtLeastOnce {
-		return c, fmt.Errorf("--delivery must be %s or %s, got %q", processor.ExactlyOnce, processor.AtLeastOnce, f.delivery)
+	c.Delivery = engine.Delivery(f.delivery)
+	if c.Delivery != engine.ExactlyOnce && c.Delivery != engine.AtLeastOnce {
+		return c, fmt.Errorf("--delivery must be %s or %s, got %q", engine.ExactlyOnce, engine.AtLeastOnce, f.delivery)
 	}
 	c.Watermark.AllowedLateness = c.Jobs.AllowedLateness
 	if f.ratesFile != "" {
@@ -177,7 +176,7 @@ func startProcessor(ctx context.Context, g *errgroup.Group, f *processFlags, kc 
 	if err != nil {
 		return nil, err
 	}
-	p, err := pipeline.New(cfg, base, pipeline.NewMetrics(reg), processor.NewMetrics(reg), log)
+	p, err := pipeline.New(cfg, base, pipeline.NewMetrics(reg), engine.NewMetrics(reg), log)
 	if err != nil {
 		return nil, err
 	}

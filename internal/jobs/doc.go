@@ -3,7 +3,7 @@
 // sessionization and the per-player fraud rule (rules 1–5 and the first rule
 // of 8 of docs/design/processor.md). It is pure: a Stage is a function of
 // (record, state) → (state', outputs) over in-memory state, with no I/O, no
-// clock and no Kafka. The engine (internal/processor) feeds it records in
+// clock and no Kafka. The engine (internal/engine) feeds it records in
 // offset order and persists its state through changelogs: Changes reports
 // every changed key once per transaction, Restore replays them.
 //

@@ -1,6 +1,6 @@
 // Package pipeline is gamepulse's stream processor: it runs the jobs
-// (internal/jobs, internal/kpi) on the engine (internal/processor,
-// internal/stream) over Kafka, exactly once. It is the glue between what is
+// (internal/jobs, internal/kpi) on the engine (internal/engine) over Kafka,
+// exactly once. It is the glue between what is
 // computed and how, as docs/design/processor.md draws it:
 //
 //   - Stage 1, one task per raw partition (consumer group AppID.stage1):
@@ -10,7 +10,7 @@
 //     partials of the rows its records touched (one aggregate per minute row,
 //     detail and game level), the completeness-ledger deltas, and its
 //     watermark mark to every partials partition. The partition's watermark
-//     comes from a process-wide stream.Watermarks; a mark carries the
+//     comes from a process-wide engine.Watermarks; a mark carries the
 //     partition's effective watermark, so an idle partition does not hold
 //     stage 2 back.
 //   - Stage 2, one task per partials partition (group AppID.stage2): a

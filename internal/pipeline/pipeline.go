@@ -11,11 +11,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/processor"
-	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
 // Stage names: each stage is a consumer group AppID.<stage>, and its stores
@@ -34,7 +33,7 @@ type Config struct {
 	AppID      string // prefix of groups, transactional ids and changelog topics (default DefaultAppID)
 	InstanceID string // stable per instance across restarts (fences its zombie); unique among instances
 	Topics     kafka.Topics
-	Delivery   processor.Delivery
+	Delivery   engine.Delivery
 	// MaxPollRecords bounds the records of one transaction (per stage).
 	MaxPollRecords int
 	TxnTimeout     time.Duration
@@ -44,7 +43,7 @@ type Config struct {
 	LagInterval time.Duration
 
 	Jobs      jobs.Config
-	Watermark stream.WatermarkConfig
+	Watermark engine.WatermarkConfig
 	Merger    kpi.MergerConfig // Sources are filled from the raw topic's partitions
 }
 
@@ -54,7 +53,7 @@ func (c *Config) EnsureDefaults() {
 		c.AppID = DefaultAppID
 	}
 	if c.Delivery == "" {
-		c.Delivery = processor.ExactlyOnce
+		c.Delivery = engine.ExactlyOnce
 	}
 	if c.LagInterval == 0 {
 		c.LagInterval = kafka.LagEvery
@@ -85,14 +84,14 @@ func (c *Config) Validate() error {
 }
 
 // Pipeline is the stream processor: stage 1 over the raw topic and stage 2
-// over the partials topic, each a processor.Processor (a consumer group
+// over the partials topic, each a engine.Processor (a consumer group
 // running exactly-once transactions).
 type Pipeline struct {
 	cfg     Config
 	base    []kgo.Opt
 	log     *slog.Logger
 	metrics *Metrics
-	pm      *processor.Metrics
+	pm      *engine.Metrics
 	wm      *watermarks
 
 	partialsPartitions int32
@@ -100,7 +99,7 @@ type Pipeline struct {
 
 // New returns a pipeline. base holds the connection options; m its metrics
 // (nil: unregistered); pm the engine's.
-func New(cfg Config, base []kgo.Opt, m *Metrics, pm *processor.Metrics, log *slog.Logger) (*Pipeline, error) {
+func New(cfg Config, base []kgo.Opt, m *Metrics, pm *engine.Metrics, log *slog.Logger) (*Pipeline, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -156,7 +155,7 @@ func (p *Pipeline) changelogs() []string {
 	var out []string
 	for _, stage := range []string{stage1Name, stage2Name} {
 		for _, s := range p.stores(stage) {
-			out = append(out, processor.ChangelogTopic(s))
+			out = append(out, engine.ChangelogTopic(s))
 		}
 	}
 	return out
@@ -190,13 +189,13 @@ func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, 
 			want = partials
 		}
 		for _, s := range p.stores(stage) {
-			n, err := count(processor.ChangelogTopic(s))
+			n, err := count(engine.ChangelogTopic(s))
 			if err != nil {
 				return 0, 0, err
 			}
 			if n != want {
 				return 0, 0, fmt.Errorf("pipeline: changelog %s has %d partitions, its input %d: they must be co-partitioned",
-					processor.ChangelogTopic(s), n, want)
+					engine.ChangelogTopic(s), n, want)
 			}
 		}
 	}
@@ -239,15 +238,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.cfg.Merger.Validate(); err != nil {
 		return err
 	}
-	s1, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage1Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.Raw,
+	s1, err := engine.New(engine.Config{Group: p.cfg.AppID + "." + stage1Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.Raw,
 		Stores: p.stores(stage1Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
-		p.base, func(_ string, part int32) processor.Task { return p.newStage1(part) }, p.pm, p.log.With("stage", stage1Name))
+		p.base, func(_ string, part int32) engine.Task { return p.newStage1(part) }, p.pm, p.log.With("stage", stage1Name))
 	if err != nil {
 		return err
 	}
-	s2, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage2Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.KPIPartials,
+	s2, err := engine.New(engine.Config{Group: p.cfg.AppID + "." + stage2Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.KPIPartials,
 		Stores: p.stores(stage2Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
-		p.base, func(_ string, part int32) processor.Task { return p.newStage2(part) }, p.pm, p.log.With("stage", stage2Name))
+		p.base, func(_ string, part int32) engine.Task { return p.newStage2(part) }, p.pm, p.log.With("stage", stage2Name))
 	if err != nil {
 		return err
 	}

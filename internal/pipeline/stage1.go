@@ -10,32 +10,31 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/processor"
-	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
 // minute is the KPI windowing the late rule judges by.
-var minute = stream.Windowing{Size: time.Minute}
+var minute = engine.Windowing{Size: time.Minute}
 
 // markEvery is how often a source re-sends an unchanged watermark mark, so
 // that stage 2 sees it is alive (and a new stage-2 owner learns it soon).
 const markEvery = time.Second
 
 // watermarks is the process-wide watermark tracker of stage 1: the
-// stream.Watermarks of the raw partitions this instance owns, behind a
+// engine.Watermarks of the raw partitions this instance owns, behind a
 // mutex, with the combined watermark in force published for lock-free reads
 // by every task.
 type watermarks struct {
 	mu      sync.Mutex
-	w       *stream.Watermarks
+	w       *engine.Watermarks
 	current atomic.Int64 // Unix ms of the combined watermark in force; math.MinInt64: none yet
 }
 
-func newWatermarks(cfg stream.WatermarkConfig) (*watermarks, error) {
-	w, err := stream.NewWatermarks(cfg)
+func newWatermarks(cfg engine.WatermarkConfig) (*watermarks, error) {
+	w, err := engine.NewWatermarks(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -79,7 +78,7 @@ type stage1 struct {
 	lastMarkAt time.Time
 }
 
-func (p *Pipeline) newStage1(part int32) processor.Task {
+func (p *Pipeline) newStage1(part int32) engine.Task {
 	st, err := jobs.NewStage(p.cfg.Jobs) // validated in New
 	if err != nil {
 		panic(err)
@@ -106,7 +105,7 @@ func (t *stage1) Restore(store string, key, value []byte) error {
 }
 
 // Process runs one raw record through the jobs and emits what it produced.
-func (t *stage1) Process(rec *kgo.Record, out *processor.Outputs) error {
+func (t *stage1) Process(rec *kgo.Record, out *engine.Outputs) error {
 	t.active = true
 	r := &t.res
 	t.stage.Process(rec.Value, r)
@@ -143,7 +142,7 @@ func (t *stage1) Process(rec *kgo.Record, out *processor.Outputs) error {
 	return nil
 }
 
-func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
+func (t *stage1) accepted(rec *kgo.Record, out *engine.Outputs) error {
 	x := &t.res.Enriched
 	m := t.p.metrics
 	var err error
@@ -156,7 +155,7 @@ func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
 	out.Add(t.p.cfg.Topics.Enriched, -1, key, v)
 	t.nAccepted++ // added to the counter once per transaction (Flush)
 	m.stats.Accepted.Add(1)
-	if wm := t.wm.Current(); stream.IsLate(x.EventTime, wm, minute) {
+	if wm := t.wm.Current(); engine.IsLate(x.EventTime, wm, minute) {
 		out.Add(t.p.cfg.Topics.Late, -1, key, v,
 			kgo.RecordHeader{Key: "watermark", Value: wm.AppendFormat(nil, time.RFC3339Nano)})
 		m.late.Inc()
@@ -192,7 +191,7 @@ func level(e *event.Event) int32 {
 	return 0
 }
 
-func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
+func (t *stage1) emitSessions(ss []jobs.Session, out *engine.Outputs) {
 	for i := range ss {
 		s := &ss[i]
 		v, err := s.AppendJSON(nil)
@@ -208,7 +207,7 @@ func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
 // Flush advances the watermarks, closes the sessions of an idle partition,
 // and emits this transaction's partials, ledger deltas, the watermark mark
 // and the changelog.
-func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
+func (t *stage1) Flush(now time.Time, out *engine.Outputs) error {
 	if t.nAccepted > 0 {
 		t.p.metrics.accepted.Add(float64(t.nAccepted))
 		t.nAccepted = 0
@@ -269,7 +268,7 @@ func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
 
 // advance feeds the partition's progress to the process-wide tracker and
 // returns the partition's watermark as of now.
-func (t *stage1) advance(now time.Time) stream.PartitionWatermark {
+func (t *stage1) advance(now time.Time) engine.PartitionWatermark {
 	max, ok := t.stage.MaxEventTime()
 	t.wm.mu.Lock()
 	defer t.wm.mu.Unlock()

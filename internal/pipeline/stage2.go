@@ -11,8 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/processor"
 )
 
 // Stage-2 store names (prefixed by the application id).
@@ -50,7 +50,7 @@ func (t *stage2) Close() { t.p.metrics.state.remove(t.taskName()) }
 
 func (t *stage2) taskName() string { return stage2Name + "/" + strconv.Itoa(int(t.part)) }
 
-func (p *Pipeline) newStage2(part int32) processor.Task {
+func (p *Pipeline) newStage2(part int32) engine.Task {
 	return &stage2{p: p, part: part, rWindows: map[kpi.Key]kpi.WindowState{},
 		comp: map[string]*compRow{}, compTouched: map[string]bool{}, touched: map[kpi.Key]bool{}}
 }
@@ -130,7 +130,7 @@ func (t *stage2) ensureMerger() error {
 }
 
 // Process merges one partials record.
-func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
+func (t *stage2) Process(rec *kgo.Record, out *engine.Outputs) error {
 	if err := t.ensureMerger(); err != nil {
 		return err
 	}
@@ -170,7 +170,7 @@ func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
 // handle emits what the merger returned. closedAt is when stage 1 wrote
 // the mark that made the merger emit (zero for a partial): the start of
 // the rows' result latency.
-func (t *stage2) handle(o kpi.Output, out *processor.Outputs, closedAt time.Time) error {
+func (t *stage2) handle(o kpi.Output, out *engine.Outputs, closedAt time.Time) error {
 	m := t.p.metrics
 	topics := &t.p.cfg.Topics
 	now := time.Now()
@@ -233,7 +233,7 @@ type completenessResult struct {
 
 // Flush writes the changelog of what changed, the completeness upserts, and
 // expires completeness rows past retention.
-func (t *stage2) Flush(now time.Time, out *processor.Outputs) error {
+func (t *stage2) Flush(now time.Time, out *engine.Outputs) error {
 	if err := t.ensureMerger(); err != nil {
 		return err
 	}
@@ -305,7 +305,7 @@ func (p *Pipeline) storeOf(stage, store string) string {
 }
 
 // storeName is the full name of a stage's store (its changelog topic is
-// processor.ChangelogTopic of it).
+// engine.ChangelogTopic of it).
 func (p *Pipeline) storeName(stage, store string) string {
 	return p.cfg.AppID + "." + stage + "." + store
 }

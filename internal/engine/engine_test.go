@@ -1,4 +1,4 @@
-package processor
+package engine
 
 import (
 	"context"
@@ -81,7 +81,7 @@ func produceInput(t *testing.T, brokers []string, n, keys int) {
 	}
 }
 
-func newProc(t *testing.T, brokers []string, instance string, delivery Delivery) *Processor {
+func newProc(t *testing.T, brokers []string, instance string, delivery Delivery) *Engine {
 	t.Helper()
 	p, err := New(Config{Group: "g", InstanceID: instance, Input: inTopic, Stores: []string{store}, Delivery: delivery,
 		MaxPollRecords: 50, TxnTimeout: 10 * time.Second},

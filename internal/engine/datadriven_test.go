@@ -1,4 +1,4 @@
-package stream
+package engine
 
 import (
 	"flag"
@@ -25,7 +25,7 @@ import (
 // order against state that lives for the whole file; the commands are in
 // stream_test.go.
 //
-// `go test ./internal/stream -run TestDataDriven -rewrite` writes the actual
+// `go test ./internal/engine -run TestDataDriven -rewrite` writes the actual
 // outputs into the files: review the diff before keeping it.
 
 var rewrite = flag.Bool("rewrite", false, "rewrite the expected output of the data-driven tests")

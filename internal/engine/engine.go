@@ -1,4 +1,4 @@
-package processor
+package engine
 
 import (
 	"context"
@@ -69,7 +69,7 @@ const (
 	AtLeastOnce Delivery = "at-least-once"
 )
 
-// Config configures a Processor.
+// Config configures a Engine.
 type Config struct {
 	Group          string        // consumer group (and transactional id prefix)
 	InstanceID     string        // stable per instance: its transactional id is Group-InstanceID, which fences its zombie after a restart
@@ -97,17 +97,17 @@ func (c *Config) ensureDefaults() {
 func (c *Config) Validate() error {
 	switch {
 	case c.Group == "" || c.Input == "":
-		return errors.New("processor: group and input topic are required")
+		return errors.New("engine: group and input topic are required")
 	case c.InstanceID == "":
-		return errors.New("processor: an instance id is required (stable across restarts, unique per instance)")
+		return errors.New("engine: an instance id is required (stable across restarts, unique per instance)")
 	case c.Delivery != ExactlyOnce && c.Delivery != AtLeastOnce:
-		return fmt.Errorf("processor: delivery must be %s or %s", ExactlyOnce, AtLeastOnce)
+		return fmt.Errorf("engine: delivery must be %s or %s", ExactlyOnce, AtLeastOnce)
 	}
 	return nil
 }
 
-// Processor runs tasks over the input topic's assigned partitions.
-type Processor struct {
+// Engine runs tasks over the input topic's assigned partitions.
+type Engine struct {
 	cfg     Config
 	base    []kgo.Opt
 	factory TaskFactory
@@ -124,9 +124,9 @@ type Processor struct {
 	testHook func(point string) bool
 }
 
-// New returns a processor. base holds the connection options (seeds, TLS,
-// SASL); the processor adds the group, transactional and fetch options.
-func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.Logger) (*Processor, error) {
+// New returns an engine. base holds the connection options (seeds, TLS,
+// SASL); the engine adds the group, transactional and fetch options.
+func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.Logger) (*Engine, error) {
 	cfg.ensureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -137,10 +137,10 @@ func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Processor{cfg: cfg, base: base, factory: factory, log: log, m: m, tasks: map[int32]Task{}, assigned: map[int32]bool{}}, nil
+	return &Engine{cfg: cfg, base: base, factory: factory, log: log, m: m, tasks: map[int32]Task{}, assigned: map[int32]bool{}}, nil
 }
 
-func (p *Processor) clientOpts() []kgo.Opt {
+func (p *Engine) clientOpts() []kgo.Opt {
 	opts := append([]kgo.Opt{}, p.base...)
 	opts = append(opts,
 		kgo.ConsumerGroup(p.cfg.Group),
@@ -171,7 +171,7 @@ func (p *Processor) clientOpts() []kgo.Opt {
 	return opts
 }
 
-func (p *Processor) onAssigned(parts []int32) {
+func (p *Engine) onAssigned(parts []int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, part := range parts {
@@ -180,7 +180,7 @@ func (p *Processor) onAssigned(parts []int32) {
 	p.log.Info("partitions assigned", "partitions", parts)
 }
 
-func (p *Processor) onRevoked(parts []int32) {
+func (p *Engine) onRevoked(parts []int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, part := range parts {
@@ -192,7 +192,7 @@ func (p *Processor) onRevoked(parts []int32) {
 }
 
 // dropTasks forgets every task; they are rebuilt from the changelog.
-func (p *Processor) dropTasks() {
+func (p *Engine) dropTasks() {
 	p.mu.Lock()
 	for _, t := range p.tasks {
 		closeTask(t)
@@ -214,7 +214,7 @@ func closeTask(t Task) {
 }
 
 // task returns the task of a partition, creating and restoring it.
-func (p *Processor) task(ctx context.Context, adm *kadm.Client, cl *kgo.Client, part int32) (Task, error) {
+func (p *Engine) task(ctx context.Context, adm *kadm.Client, cl *kgo.Client, part int32) (Task, error) {
 	p.mu.Lock()
 	t, ok := p.tasks[part]
 	p.mu.Unlock()
