@@ -34,8 +34,10 @@ type Closer interface {
 	Close()
 }
 
-// TaskFactory makes the task of an input partition.
-type TaskFactory func(topic string, partition int32) Task
+// TaskFactory makes the task of an input partition. An error stops the
+// engine's Run with it (a task that cannot be built is a configuration
+// error, not something a retry fixes).
+type TaskFactory func(topic string, partition int32) (Task, error)
 
 // Outputs collects the records a task emits in one transaction.
 type Outputs struct {
@@ -81,27 +83,49 @@ type Config struct {
 	SessionTimeout time.Duration // group session timeout: how long a silent instance keeps its partitions (0: franz-go's 45 s)
 }
 
-func (c *Config) ensureDefaults() {
+// Defaults of Config.
+const (
+	DefaultMaxPollRecords = 10000
+	DefaultTxnTimeout     = 30 * time.Second
+)
+
+// DefaultConfig returns the defaults: exactly-once, DefaultMaxPollRecords,
+// DefaultTxnTimeout. Group, InstanceID and Input have none.
+func DefaultConfig() Config {
+	return Config{Delivery: ExactlyOnce, MaxPollRecords: DefaultMaxPollRecords, TxnTimeout: DefaultTxnTimeout}
+}
+
+// EnsureDefaults fills zero fields with DefaultConfig's.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
 	if c.Delivery == "" {
-		c.Delivery = ExactlyOnce
+		c.Delivery = d.Delivery
 	}
 	if c.MaxPollRecords == 0 {
-		c.MaxPollRecords = 10000
+		c.MaxPollRecords = d.MaxPollRecords
 	}
 	if c.TxnTimeout == 0 {
-		c.TxnTimeout = 30 * time.Second
+		c.TxnTimeout = d.TxnTimeout
 	}
 }
 
-// Validate reports the first problem with c.
+// Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
 	switch {
-	case c.Group == "" || c.Input == "":
-		return errors.New("engine: group and input topic are required")
+	case c.Group == "":
+		return errors.New("engine: Group is required")
+	case c.Input == "":
+		return errors.New("engine: Input is required")
 	case c.InstanceID == "":
-		return errors.New("engine: an instance id is required (stable across restarts, unique per instance)")
+		return errors.New("engine: InstanceID is required (stable across restarts, unique per instance)")
 	case c.Delivery != ExactlyOnce && c.Delivery != AtLeastOnce:
-		return fmt.Errorf("engine: delivery must be %s or %s", ExactlyOnce, AtLeastOnce)
+		return fmt.Errorf("engine: Delivery must be %s or %s, got %q", ExactlyOnce, AtLeastOnce, c.Delivery)
+	case c.MaxPollRecords < 0:
+		return fmt.Errorf("engine: MaxPollRecords must be >= 0 (0: the default), got %d", c.MaxPollRecords)
+	case c.TxnTimeout < 0:
+		return fmt.Errorf("engine: TxnTimeout must be >= 0 (0: the default), got %v", c.TxnTimeout)
+	case c.SessionTimeout < 0:
+		return fmt.Errorf("engine: SessionTimeout must be >= 0 (0: franz-go's default), got %v", c.SessionTimeout)
 	}
 	return nil
 }
@@ -127,9 +151,12 @@ type Engine struct {
 // New returns an engine. base holds the connection options (seeds, TLS,
 // SASL); the engine adds the group, transactional and fetch options.
 func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.Logger) (*Engine, error) {
-	cfg.ensureDefaults()
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if factory == nil {
+		return nil, errors.New("engine: a TaskFactory is required")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -221,7 +248,10 @@ func (p *Engine) task(ctx context.Context, adm *kadm.Client, cl *kgo.Client, par
 	if ok {
 		return t, nil
 	}
-	t = p.factory(p.cfg.Input, part)
+	t, err := p.factory(p.cfg.Input, part)
+	if err != nil {
+		return nil, fmt.Errorf("make the task of partition %d: %w", part, err)
+	}
 	start := time.Now()
 	n, err := restore(ctx, adm, p.base, p.cfg.Stores, part, t)
 	if err != nil {

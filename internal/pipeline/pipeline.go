@@ -47,40 +47,82 @@ type Config struct {
 	Merger    kpi.MergerConfig // Sources are filled from the raw topic's partitions
 }
 
-// EnsureDefaults fills zero fields.
+// DefaultConfig returns the defaults of every field that has one: the
+// engine's (exactly-once, records per transaction, transaction timeout), a
+// 45 s session timeout, the default topics, and the jobs', watermarks' and
+// merger's defaults. InstanceID has none.
+func DefaultConfig() Config {
+	e := engine.DefaultConfig()
+	c := Config{AppID: DefaultAppID, Topics: kafka.DefaultTopicConfig(), Delivery: e.Delivery,
+		MaxPollRecords: e.MaxPollRecords, TxnTimeout: e.TxnTimeout, SessionTimeout: DefaultSessionTimeout,
+		LagInterval: kafka.LagEvery, Watermark: engine.DefaultWatermarkConfig()}
+	c.Jobs.EnsureDefaults()
+	c.Merger.EnsureDefaults()
+	return c
+}
+
+// DefaultSessionTimeout is the consumer-group session timeout of
+// DefaultConfig (franz-go's default too).
+const DefaultSessionTimeout = 45 * time.Second
+
+// EnsureDefaults fills zero fields. (SessionTimeout stays zero: franz-go's
+// default, the same 45 s.)
 func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
 	if c.AppID == "" {
-		c.AppID = DefaultAppID
+		c.AppID = d.AppID
 	}
 	if c.Delivery == "" {
-		c.Delivery = engine.ExactlyOnce
+		c.Delivery = d.Delivery
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = d.MaxPollRecords
+	}
+	if c.TxnTimeout == 0 {
+		c.TxnTimeout = d.TxnTimeout
 	}
 	if c.LagInterval == 0 {
-		c.LagInterval = kafka.LagEvery
+		c.LagInterval = d.LagInterval
 	}
 	c.Jobs.EnsureDefaults()
 	c.Watermark.EnsureDefaults()
 	c.Merger.EnsureDefaults()
 }
 
-// Validate reports the first problem with c.
+// Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
 	if c.InstanceID == "" {
-		return errors.New("pipeline: an instance id is required")
+		return errors.New("pipeline: InstanceID is required")
 	}
-	if c.Topics.Raw == "" || c.Topics.KPIPartials == "" || c.Topics.KPI == "" {
-		return errors.New("pipeline: topic names must not be empty")
+	for _, t := range []struct{ field, name string }{{"Topics.Raw", c.Topics.Raw}, {"Topics.KPIPartials", c.Topics.KPIPartials}, {"Topics.KPI", c.Topics.KPI}} {
+		if t.name == "" {
+			return fmt.Errorf("pipeline: %s must not be empty", t.field)
+		}
+	}
+	if c.LagInterval < 0 {
+		return fmt.Errorf("pipeline: LagInterval must be >= 0, got %v", c.LagInterval)
+	}
+	// The engine's errors name its fields, which are the pipeline's too.
+	ec := c.stageConfig(stage1Name, c.Topics.Raw)
+	if err := ec.Validate(); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
 	}
 	if err := c.Jobs.Validate(); err != nil {
-		return err
+		return fmt.Errorf("pipeline: Jobs: %w", err)
 	}
 	if err := c.Watermark.Validate(); err != nil {
-		return err
+		return fmt.Errorf("pipeline: Watermark: %w", err)
 	}
 	if c.Jobs.AllowedLateness != c.Watermark.AllowedLateness {
-		return fmt.Errorf("pipeline: the jobs' allowed lateness (%s) must equal the watermarks' (%s)", c.Jobs.AllowedLateness, c.Watermark.AllowedLateness)
+		return fmt.Errorf("pipeline: Jobs.AllowedLateness (%s) must equal Watermark.AllowedLateness (%s)", c.Jobs.AllowedLateness, c.Watermark.AllowedLateness)
 	}
 	return nil
+}
+
+// stageConfig is the engine configuration of one stage.
+func (c *Config) stageConfig(stage, input string) engine.Config {
+	return engine.Config{Group: c.AppID + "." + stage, InstanceID: c.InstanceID, Input: input,
+		Delivery: c.Delivery, MaxPollRecords: c.MaxPollRecords, TxnTimeout: c.TxnTimeout, SessionTimeout: c.SessionTimeout}
 }
 
 // Pipeline is the stream processor: stage 1 over the raw topic and stage 2
@@ -238,15 +280,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.cfg.Merger.Validate(); err != nil {
 		return err
 	}
-	s1, err := engine.New(engine.Config{Group: p.cfg.AppID + "." + stage1Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.Raw,
-		Stores: p.stores(stage1Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
-		p.base, func(_ string, part int32) engine.Task { return p.newStage1(part) }, p.pm, p.log.With("stage", stage1Name))
+	c1 := p.cfg.stageConfig(stage1Name, p.cfg.Topics.Raw)
+	c1.Stores = p.stores(stage1Name)
+	s1, err := engine.New(c1, p.base, p.newStage1, p.pm, p.log.With("stage", stage1Name))
 	if err != nil {
 		return err
 	}
-	s2, err := engine.New(engine.Config{Group: p.cfg.AppID + "." + stage2Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.KPIPartials,
-		Stores: p.stores(stage2Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
-		p.base, func(_ string, part int32) engine.Task { return p.newStage2(part) }, p.pm, p.log.With("stage", stage2Name))
+	c2 := p.cfg.stageConfig(stage2Name, p.cfg.Topics.KPIPartials)
+	c2.Stores = p.stores(stage2Name)
+	s2, err := engine.New(c2, p.base, p.newStage2, p.pm, p.log.With("stage", stage2Name))
 	if err != nil {
 		return err
 	}

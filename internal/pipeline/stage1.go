@@ -78,15 +78,15 @@ type stage1 struct {
 	lastMarkAt time.Time
 }
 
-func (p *Pipeline) newStage1(part int32) engine.Task {
-	st, err := jobs.NewStage(p.cfg.Jobs) // validated in New
+func (p *Pipeline) newStage1(_ string, part int32) (engine.Task, error) {
+	st, err := jobs.NewStage(p.cfg.Jobs)
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	p.wm.mu.Lock()
 	p.wm.w.Assign(part, time.Now())
 	p.wm.mu.Unlock()
-	return &stage1{p: p, part: part, stage: st, wm: p.wm, pending: map[kpi.Key]*kpi.Aggregate{}}
+	return &stage1{p: p, part: part, stage: st, wm: p.wm, pending: map[kpi.Key]*kpi.Aggregate{}}, nil
 }
 
 // Close stops tracking the partition's watermark and state size.

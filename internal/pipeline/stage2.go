@@ -50,9 +50,9 @@ func (t *stage2) Close() { t.p.metrics.state.remove(t.taskName()) }
 
 func (t *stage2) taskName() string { return stage2Name + "/" + strconv.Itoa(int(t.part)) }
 
-func (p *Pipeline) newStage2(part int32) engine.Task {
+func (p *Pipeline) newStage2(_ string, part int32) (engine.Task, error) {
 	return &stage2{p: p, part: part, rWindows: map[kpi.Key]kpi.WindowState{},
-		comp: map[string]*compRow{}, compTouched: map[string]bool{}, touched: map[kpi.Key]bool{}}
+		comp: map[string]*compRow{}, compTouched: map[string]bool{}, touched: map[kpi.Key]bool{}}, nil
 }
 
 // Restore applies one changelog record of a stage-2 store.
