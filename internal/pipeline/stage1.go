@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -11,13 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 
 	"github.com/gamepulse/gamepulse/internal/engine"
-	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/jobs"
-	"github.com/gamepulse/gamepulse/internal/kpi"
 )
-
-// minute is the KPI windowing the late rule judges by.
-var minute = engine.Windowing{Size: time.Minute}
 
 // markEvery is how often a source re-sends an unchanged watermark mark, so
 // that stage 2 sees it is alive (and a new stage-2 owner learns it soon).
@@ -52,9 +46,11 @@ func (w *watermarks) Current() time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// stage1 is the task of one raw partition: jobs.Stage (validation, ledger,
-// dedup, enrichment, sessions, the per-player fraud rule) plus the engine's
-// part: watermarks, late events, KPI partials and marks to stage 2, and the
+// stage1 is the task of one raw partition: it runs jobs.Stage (every
+// stage-1 rule: validation, ledger, dedup, enrichment, sessions, the
+// per-player fraud rule, late events and KPI partials) and writes what it
+// produced to the topics, feeds the partition's progress to the
+// process-wide watermarks, sends watermark marks to stage 2, and writes the
 // changelog of the stage's stores.
 type stage1 struct {
 	p     *Pipeline
@@ -69,7 +65,7 @@ type stage1 struct {
 	nAccepted int       // events accepted since the last Flush
 
 	res      jobs.Result
-	pending  map[kpi.Key]*kpi.Aggregate // this transaction's partials
+	partials []jobs.Partial
 	ledger   []jobs.LedgerCount
 	sessions []jobs.Session
 	buf      []byte
@@ -86,7 +82,7 @@ func (p *Pipeline) newStage1(_ string, part int32) (engine.Task, error) {
 	p.wm.mu.Lock()
 	p.wm.w.Assign(part, time.Now())
 	p.wm.mu.Unlock()
-	return &stage1{p: p, part: part, stage: st, wm: p.wm, pending: map[kpi.Key]*kpi.Aggregate{}}, nil
+	return &stage1{p: p, part: part, stage: st, wm: p.wm}, nil
 }
 
 // Close stops tracking the partition's watermark and state size.
@@ -108,6 +104,7 @@ func (t *stage1) Restore(store string, key, value []byte) error {
 func (t *stage1) Process(rec *kgo.Record, out *engine.Outputs) error {
 	t.active = true
 	r := &t.res
+	t.stage.SetWatermark(t.wm.Current())
 	t.stage.Process(rec.Value, r)
 	m := t.p.metrics
 	topics := &t.p.cfg.Topics
@@ -155,40 +152,13 @@ func (t *stage1) accepted(rec *kgo.Record, out *engine.Outputs) error {
 	out.Add(t.p.cfg.Topics.Enriched, -1, key, v)
 	t.nAccepted++ // added to the counter once per transaction (Flush)
 	m.stats.Accepted.Add(1)
-	if wm := t.wm.Current(); engine.IsLate(x.EventTime, wm, minute) {
+	if t.res.Late {
 		out.Add(t.p.cfg.Topics.Late, -1, key, v,
-			kgo.RecordHeader{Key: "watermark", Value: wm.AppendFormat(nil, time.RFC3339Nano)})
+			kgo.RecordHeader{Key: "watermark", Value: t.res.LateWatermark.AppendFormat(nil, time.RFC3339Nano)})
 		m.late.Inc()
 		m.stats.Late.Add(1)
 	}
-	e := x.Event
-	in := kpi.Input{Time: x.EventTime, Player: e.GetPlayerId(), Game: e.GetGameId(), Platform: x.PlatformNorm,
-		Country: x.CountryNorm, Type: e.GetEventType(), RevenueMicros: x.RevenueUSDMicros, NewPlayer: x.NewPlayer, Level: level(e)}
-	detail, game := kpi.Keys(in)
-	t.add(detail, in)
-	t.add(game, in)
 	return nil
-}
-
-func (t *stage1) add(k kpi.Key, in kpi.Input) {
-	a := t.pending[k]
-	if a == nil {
-		a = &kpi.Aggregate{}
-		t.pending[k] = a
-	}
-	a.Add(in)
-}
-
-func level(e *event.Event) int32 {
-	switch p := e.GetPayload().(type) {
-	case *event.Event_LevelStart:
-		return p.LevelStart.GetLevel()
-	case *event.Event_LevelComplete:
-		return p.LevelComplete.GetLevel()
-	case *event.Event_LevelFail:
-		return p.LevelFail.GetLevel()
-	}
-	return 0
 }
 
 func (t *stage1) emitSessions(ss []jobs.Session, out *engine.Outputs) {
@@ -230,19 +200,14 @@ func (t *stage1) Flush(now time.Time, out *engine.Outputs) error {
 			Counts: completeness{Gaps: l.Gaps, Duplicates: l.Duplicates, OutOfOrder: l.OutOfOrder}}
 		out.Add(partials, -1, []byte(d.Row.partitionKey()), d.appendEncode(nil))
 	}
-	if len(t.pending) > 0 {
-		keys := make([]kpi.Key, 0, len(t.pending))
-		for k := range t.pending {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			v := partial{Source: t.part, Key: k, Agg: t.pending[k]}.appendEncode(nil)
-			out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
-		}
-		clear(t.pending)
-		t.p.metrics.partials.Add(float64(len(keys)))
+	t.partials = t.stage.DrainPartials(t.partials[:0])
+	for _, pa := range t.partials {
+		k := pa.Key
+		v := partial{Source: t.part, Key: k, Agg: pa.Agg}.appendEncode(nil)
+		out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
 	}
+	t.p.metrics.partials.Add(float64(len(t.partials)))
+	clear(t.partials) // drop the aggregates until the next flush
 	// An active partition reports its own watermark: the combined one may
 	// be ahead of it (a partition just taken over with a backlog starts
 	// behind the partitions this instance already had), and claiming it
