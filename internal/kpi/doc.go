@@ -1,8 +1,10 @@
 // Package kpi owns the windowed KPI figures of the processor (design rules
 // 6–8, docs/design/processor.md): the mergeable per-row state (Aggregate),
 // the rows' keys (Key), stage 2's merge of partials across source
-// partitions with its global watermark (Merger), and the game-level alert
-// rules on final minutes. It is pure — no I/O, no clock — and depends only
+// partitions with its global watermark (Merger), the game-level alert
+// rules on final minutes, and the completeness rows that sum stage 1's
+// ledger deltas (Completeness). These are every stage-2 rule; the pipeline
+// only wires them to Kafka. It is pure — no I/O, no clock — and depends only
 // on the event schema, so the jobs (stage 1), the Merger (stage 2) and the
 // batch oracle can all share its definitions.
 //
