@@ -94,10 +94,10 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	addOutputTopicFlags(fs, tf)
 	d := kafka.DefaultTopicConfig()
 	fs.StringVar(&tf.t.Late, "topic-late", d.Late, "topic of events that arrived after their minute closed (JSON)")
-	fs.StringVar(&tf.t.KPIPartials, "topic-kpi-partials", d.KPIPartials, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
 
 	f.cfg = pipeline.DefaultConfig()
 	c, pd := &f.cfg, pipeline.DefaultConfig()
+	fs.StringVar(&c.PartialsTopic, "topic-kpi-partials", pd.PartialsTopic, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
 	fs.StringVar(&c.AppID, "app-id", pd.AppID, "prefix of the consumer groups, transactional ids and changelog topics")
 	fs.StringVar(&c.InstanceID, "instance-id", "", "this instance's id: stable across its restarts (to fence its zombie), unique among running instances; empty: the host name")
 	fs.StringVar(&f.delivery, "delivery", string(pd.Delivery), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")

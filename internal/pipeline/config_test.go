@@ -27,7 +27,7 @@ func TestValidateNamesTheField(t *testing.T) {
 	for field, mut := range map[string]func(*pipeline.Config){
 		"InstanceID":                     func(c *pipeline.Config) { c.InstanceID = "" },
 		"Topics.Raw":                     func(c *pipeline.Config) { c.Topics.Raw = "" },
-		"Topics.KPIPartials":             func(c *pipeline.Config) { c.Topics.KPIPartials = "" },
+		"PartialsTopic":                  func(c *pipeline.Config) { c.PartialsTopic = "" },
 		"Delivery":                       func(c *pipeline.Config) { c.Delivery = "twice" },
 		"MaxPollRecords":                 func(c *pipeline.Config) { c.MaxPollRecords = -1 },
 		"Jobs: jobs: invalid config":     func(c *pipeline.Config) { c.Jobs.SessionGap = -1 },

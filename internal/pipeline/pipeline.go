@@ -28,12 +28,19 @@ const (
 // changelog topics.
 const DefaultAppID = "gamepulse.processor"
 
+// DefaultPartialsTopic is the default name of the internal topic from stage
+// 1 to stage 2 (KPI partials, ledger deltas and watermark marks).
+const DefaultPartialsTopic = "gamepulse.kpi.partials"
+
 // Config configures the stream processor.
 type Config struct {
 	AppID      string // prefix of groups, transactional ids and changelog topics (default DefaultAppID)
 	InstanceID string // stable per instance across restarts (fences its zombie); unique among instances
 	Topics     kafka.Topics
-	Delivery   engine.Delivery
+	// PartialsTopic is the internal topic from stage 1 to stage 2 (default
+	// DefaultPartialsTopic), partitioned like the raw topic when created.
+	PartialsTopic string
+	Delivery      engine.Delivery
 	// MaxPollRecords bounds the records of one transaction (per stage).
 	MaxPollRecords int
 	TxnTimeout     time.Duration
@@ -53,7 +60,7 @@ type Config struct {
 // merger's defaults. InstanceID has none.
 func DefaultConfig() Config {
 	e := engine.DefaultConfig()
-	c := Config{AppID: DefaultAppID, Topics: kafka.DefaultTopicConfig(), Delivery: e.Delivery,
+	c := Config{AppID: DefaultAppID, Topics: kafka.DefaultTopicConfig(), PartialsTopic: DefaultPartialsTopic, Delivery: e.Delivery,
 		MaxPollRecords: e.MaxPollRecords, TxnTimeout: e.TxnTimeout, SessionTimeout: DefaultSessionTimeout,
 		LagInterval: kafka.LagEvery, Watermark: engine.DefaultWatermarkConfig()}
 	c.Jobs.EnsureDefaults()
@@ -71,6 +78,9 @@ func (c *Config) EnsureDefaults() {
 	d := DefaultConfig()
 	if c.AppID == "" {
 		c.AppID = d.AppID
+	}
+	if c.PartialsTopic == "" {
+		c.PartialsTopic = d.PartialsTopic
 	}
 	if c.Delivery == "" {
 		c.Delivery = d.Delivery
@@ -94,7 +104,7 @@ func (c *Config) Validate() error {
 	if c.InstanceID == "" {
 		return errors.New("pipeline: InstanceID is required")
 	}
-	for _, t := range []struct{ field, name string }{{"Topics.Raw", c.Topics.Raw}, {"Topics.KPIPartials", c.Topics.KPIPartials}, {"Topics.KPI", c.Topics.KPI}} {
+	for _, t := range []struct{ field, name string }{{"Topics.Raw", c.Topics.Raw}, {"PartialsTopic", c.PartialsTopic}, {"Topics.KPI", c.Topics.KPI}} {
 		if t.name == "" {
 			return fmt.Errorf("pipeline: %s must not be empty", t.field)
 		}
@@ -170,7 +180,7 @@ func (p *Pipeline) Stats() *Stats { return &p.metrics.stats }
 // output topics, the partials topic and the compacted changelogs.
 func (p *Pipeline) Specs() []kafka.TopicSpec {
 	t := p.cfg.Topics
-	specs := t.ProcessorSpecs()
+	specs := append(t.ProcessorSpecs(), kafka.TopicSpec{Name: p.cfg.PartialsTopic, Partitions: t.Partitions, Replication: t.Replication})
 	compact := "compact"
 	for _, s := range p.changelogs() {
 		specs = append(specs, kafka.TopicSpec{Name: s, Partitions: t.Partitions, Replication: t.Replication,
@@ -207,7 +217,7 @@ func (p *Pipeline) changelogs() []string {
 // have as many partitions as its input. It returns the raw and partials
 // topics' partition counts.
 func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, partials int32, err error) {
-	names := append([]string{p.cfg.Topics.Raw, p.cfg.Topics.KPIPartials}, p.changelogs()...)
+	names := append([]string{p.cfg.Topics.Raw, p.cfg.PartialsTopic}, p.changelogs()...)
 	details, err := adm.ListTopics(ctx, names...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("pipeline: list topics: %w", err)
@@ -222,7 +232,7 @@ func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, 
 	if raw, err = count(p.cfg.Topics.Raw); err != nil {
 		return 0, 0, err
 	}
-	if partials, err = count(p.cfg.Topics.KPIPartials); err != nil {
+	if partials, err = count(p.cfg.PartialsTopic); err != nil {
 		return 0, 0, err
 	}
 	for _, stage := range []string{stage1Name, stage2Name} {
@@ -286,7 +296,7 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c2 := p.cfg.stageConfig(stage2Name, p.cfg.Topics.KPIPartials)
+	c2 := p.cfg.stageConfig(stage2Name, p.cfg.PartialsTopic)
 	c2.Stores = p.stores(stage2Name)
 	s2, err := engine.New(c2, p.base, p.newStage2, p.pm, p.log.With("stage", stage2Name))
 	if err != nil {
@@ -326,7 +336,7 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	for _, s := range []struct{ stage, input string }{{stage1Name, p.cfg.Topics.Raw}, {stage2Name, p.cfg.Topics.KPIPartials}} {
+	for _, s := range []struct{ stage, input string }{{stage1Name, p.cfg.Topics.Raw}, {stage2Name, p.cfg.PartialsTopic}} {
 		group := p.cfg.AppID + "." + s.stage
 		ends, err := kafka.Ends(ctx, adm, s.input)
 		if err != nil {

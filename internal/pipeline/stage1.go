@@ -193,7 +193,7 @@ func (t *stage1) Flush(now time.Time, out *engine.Outputs) error {
 		t.sessions = t.stage.Advance(pw.Effective, t.sessions[:0])
 		t.emitSessions(t.sessions, out)
 	}
-	partials := t.p.cfg.Topics.KPIPartials
+	partials := t.p.cfg.PartialsTopic
 	t.ledger = t.stage.DrainLedger(t.ledger[:0])
 	for _, l := range t.ledger {
 		d := ledgerDelta{Source: t.part, Row: completenessKey{Game: l.GameID, Platform: l.Platform, Build: l.AppBuild, Minute: l.Window.UnixMilli()},
