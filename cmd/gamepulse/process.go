@@ -191,6 +191,9 @@ func startProcessor(ctx context.Context, g *errgroup.Group, f *processFlags, kc 
 	}
 	g.Go(func() error {
 		err := p.Run(ctx)
+		if errors.Is(err, pipeline.ErrTopicMissing) {
+			err = fmt.Errorf("%w; gamepulse process creates it unless --create-topics=false", err)
+		}
 		log.Info("processor stopped")
 		return err
 	})

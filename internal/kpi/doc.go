@@ -73,7 +73,7 @@
 // sent a mark; then it is the minimum of the marks of the sources that are
 // not idle, or of all of them when every one is idle, and never decreases.
 // A source's own mark never moves back. When the global watermark reaches
-// a row's end (end ≤ watermark, as in stream.IsLate) the row is emitted
+// a row's end (end ≤ watermark, as in engine.IsLate) the row is emitted
 // final with version 1; minutes are emitted before the hours that close
 // with them, each by end then key. A partial for a final row re-emits it as
 // a correction with version+1, and its hour too if that is final. A partial

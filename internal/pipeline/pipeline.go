@@ -32,6 +32,10 @@ const DefaultAppID = "gamepulse.processor"
 // 1 to stage 2 (KPI partials, ledger deltas and watermark marks).
 const DefaultPartialsTopic = "gamepulse.kpi.partials"
 
+// ErrTopicMissing is returned by Run when a topic it needs does not exist
+// (after retrying for a while, since new topics take time to show up).
+var ErrTopicMissing = errors.New("topic does not exist")
+
 // Config configures the stream processor.
 type Config struct {
 	AppID      string // prefix of groups, transactional ids and changelog topics (default DefaultAppID)
@@ -225,7 +229,7 @@ func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, 
 	count := func(name string) (int32, error) {
 		d, ok := details[name]
 		if !ok || d.Err != nil {
-			return 0, fmt.Errorf("pipeline: topic %s does not exist (gamepulse process creates it unless --create-topics=false)", name)
+			return 0, fmt.Errorf("pipeline: topic %s: %w (create Specs() before Run)", name, ErrTopicMissing)
 		}
 		return int32(len(d.Partitions)), nil
 	}
