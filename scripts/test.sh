@@ -75,7 +75,7 @@ echo "Kafka at $BOOTSTRAP"
 
 step "integration tests against real Kafka (one package at a time: some stop and restart the broker)"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
-  go test -tags integration -race -count=1 -p 1 -v ./internal/integration/ ./internal/processor/... 2>&1 | tee artifacts/integration.log
+  go test -tags integration -race -count=1 -p 1 -v ./internal/integration/ ./internal/engine/... 2>&1 | tee artifacts/integration.log
 
 step "fakesnow (Snowflake emulator, from PyPI into .cache/fakesnow)"
 FAKESNOW=$(FAKESNOW_WATCH_PID=$$ scripts/fakesnow.sh start "$FDIR")

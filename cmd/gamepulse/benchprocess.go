@@ -76,7 +76,7 @@ Examples:
 		}
 		id := fmt.Sprintf("bench-%d", rand.IntN(1e6))
 		tp := kafka.Topics{Raw: id + ".raw", DeadLetter: id + ".dlq", Enriched: id + ".enriched", Late: id + ".late",
-			Sessions: id + ".sessions", KPI: id + ".kpi", KPIPartials: id + ".partials", Alerts: id + ".alerts",
+			Sessions: id + ".sessions", KPI: id + ".kpi", Alerts: id + ".alerts",
 			Partitions: int32(*parts), Replication: -1}
 		cl, err := kgo.NewClient(opts...)
 		if err != nil {
@@ -89,7 +89,7 @@ Examples:
 		}
 		pargs := []string{"process", "--brokers", kf.brokers, "--instance-id", "bench", "--app-id", id, "--delivery", *delivery,
 			"--topic-raw", tp.Raw, "--topic-deadletter", tp.DeadLetter, "--topic-enriched", tp.Enriched, "--topic-late", tp.Late,
-			"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-kpi-partials", tp.KPIPartials, "--topic-alerts", tp.Alerts,
+			"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-kpi-partials", id + ".partials", "--topic-alerts", tp.Alerts,
 			"--partitions", fmt.Sprint(*parts), "--allowed-lateness", lateness.String(), "--log-level", "warn", "--metrics-listen", "127.0.0.1:0"}
 		const pprofAddr = "127.0.0.1:9199"
 		if *profile != "" {

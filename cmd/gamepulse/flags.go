@@ -21,8 +21,8 @@ import (
 	"github.com/twmb/franz-go/plugin/kprom"
 
 	"github.com/gamepulse/gamepulse/internal/config"
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/kafka"
-	"github.com/gamepulse/gamepulse/internal/processor"
 )
 
 func envName(flagName string) string { return config.EnvName(flagName) }
@@ -112,7 +112,7 @@ func flagChoices(command, flagName string) []string {
 	case "log-format":
 		return []string{"text", "json"}
 	case "delivery":
-		return []string{string(processor.ExactlyOnce), string(processor.AtLeastOnce)}
+		return []string{string(engine.ExactlyOnce), string(engine.AtLeastOnce)}
 	}
 	switch command + " " + flagName {
 	case "simulate format", "demo format", "loadtest format":

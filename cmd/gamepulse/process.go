@@ -7,17 +7,14 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
-	"github.com/gamepulse/gamepulse/internal/kpi"
 	"github.com/gamepulse/gamepulse/internal/pipeline"
-	"github.com/gamepulse/gamepulse/internal/processor"
-	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
 func processCommand() command {
@@ -97,29 +94,27 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	addOutputTopicFlags(fs, tf)
 	d := kafka.DefaultTopicConfig()
 	fs.StringVar(&tf.t.Late, "topic-late", d.Late, "topic of events that arrived after their minute closed (JSON)")
-	fs.StringVar(&tf.t.KPIPartials, "topic-kpi-partials", d.KPIPartials, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
 
-	c := &f.cfg
-	fs.StringVar(&c.AppID, "app-id", pipeline.DefaultAppID, "prefix of the consumer groups, transactional ids and changelog topics")
+	f.cfg = pipeline.DefaultConfig()
+	c, pd := &f.cfg, pipeline.DefaultConfig()
+	fs.StringVar(&c.PartialsTopic, "topic-kpi-partials", pd.PartialsTopic, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
+	fs.StringVar(&c.AppID, "app-id", pd.AppID, "prefix of the consumer groups, transactional ids and changelog topics")
 	fs.StringVar(&c.InstanceID, "instance-id", "", "this instance's id: stable across its restarts (to fence its zombie), unique among running instances; empty: the host name")
-	fs.StringVar(&f.delivery, "delivery", string(processor.ExactlyOnce), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
-	fs.IntVar(&c.MaxPollRecords, "max-poll-records", 10000, "input records per transaction at most")
-	fs.DurationVar(&c.TxnTimeout, "txn-timeout", 30*time.Second, "transaction timeout: how long a crashed instance's open transaction can block readers")
-	fs.DurationVar(&c.SessionTimeout, "session-timeout", 45*time.Second, "consumer-group session timeout: how long a silent instance keeps its partitions before the others take them over")
+	fs.StringVar(&f.delivery, "delivery", string(pd.Delivery), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
+	fs.IntVar(&c.MaxPollRecords, "max-poll-records", pd.MaxPollRecords, "input records per transaction at most")
+	fs.DurationVar(&c.TxnTimeout, "txn-timeout", pd.TxnTimeout, "transaction timeout: how long a crashed instance's open transaction can block readers")
+	fs.DurationVar(&c.SessionTimeout, "session-timeout", pd.SessionTimeout, "consumer-group session timeout: how long a silent instance keeps its partitions before the others take them over")
 	fs.BoolVar(&f.createTopic, "create-topics", true, "create the output, partials and changelog topics when missing")
 
-	c.Jobs.EnsureDefaults()
-	fs.DurationVar(&c.Jobs.DedupHorizon, "dedup-horizon", jobs.DefaultDedupHorizon, "event time an event_id (and a purchase's store transaction id) is remembered for dedup")
-	fs.DurationVar(&c.Jobs.SessionGap, "session-gap", jobs.DefaultSessionGap, "inactivity (event time) that closes a session without session_end")
-	fs.DurationVar(&c.Jobs.AllowedLateness, "allowed-lateness", jobs.DefaultAllowedLateness, "watermark = max event time seen on a partition minus this")
-	fs.DurationVar(&c.Jobs.MaxFuture, "max-event-future", jobs.DefaultMaxFuture, "dead-letter (clock_skew) an event whose client_time is more than this after its received_at; keep it at least the gateway's --max-future")
-	fs.IntVar(&c.Jobs.FraudMaxPurchases, "fraud-max-purchases", jobs.DefaultFraudMaxPurchases, "alert when one player makes more purchases than this in one minute")
+	fs.DurationVar(&c.Jobs.DedupHorizon, "dedup-horizon", pd.Jobs.DedupHorizon, "event time an event_id (and a purchase's store transaction id) is remembered for dedup")
+	fs.DurationVar(&c.Jobs.SessionGap, "session-gap", pd.Jobs.SessionGap, "inactivity (event time) that closes a session without session_end")
+	fs.DurationVar(&c.Jobs.AllowedLateness, "allowed-lateness", pd.Jobs.AllowedLateness, "watermark = max event time seen on a partition minus this")
+	fs.DurationVar(&c.Jobs.MaxFuture, "max-event-future", pd.Jobs.MaxFuture, "dead-letter (clock_skew) an event whose client_time is more than this after its received_at; keep it at least the gateway's --max-future")
+	fs.IntVar(&c.Jobs.FraudMaxPurchases, "fraud-max-purchases", pd.Jobs.FraudMaxPurchases, "alert when one player makes more purchases than this in one minute")
 	fs.StringVar(&f.ratesFile, "fx-rates", "", "file of CUR=rate lines (USD per unit) replacing the built-in FX table")
-	wd := stream.DefaultWatermarkConfig()
-	fs.DurationVar(&c.Watermark.IdleTimeout, "idle-timeout", wd.IdleTimeout, "a partition without records for this long (wall clock) stops holding the watermark back")
-	fs.DurationVar(&c.Merger.Retention, "retention", kpi.DefaultRetention, "how long past its end a KPI window accepts corrections")
-	ad := kpi.DefaultAlertConfig()
-	c.Merger.Alerts = ad
+	fs.DurationVar(&c.Watermark.IdleTimeout, "idle-timeout", pd.Watermark.IdleTimeout, "a partition without records for this long (wall clock) stops holding the watermark back")
+	fs.DurationVar(&c.Merger.Retention, "retention", pd.Merger.Retention, "how long past its end a KPI window accepts corrections")
+	ad := pd.Merger.Alerts
 	fs.Float64Var(&c.Merger.Alerts.DropPercent, "alert-drop-percent", ad.DropPercent, "alert when a game's active players or revenue in a minute fall this many % below its recent mean")
 	fs.IntVar(&c.Merger.Alerts.History, "alert-history", ad.History, "minutes in the recent mean of the game-level alert rules")
 	fs.Float64Var(&c.Merger.Alerts.ActiveFloor, "alert-active-floor", ad.ActiveFloor, "the active-players drop rule applies only above this mean")
@@ -150,9 +145,9 @@ func (f *processFlags) config(topics kafka.Topics) (pipeline.Config, error) {
 		}
 		c.InstanceID = host
 	}
-	c.Delivery = processor.Delivery(f.delivery)
-	if c.Delivery != processor.ExactlyOnce && c.Delivery != processor.AtLeastOnce {
-		return c, fmt.Errorf("--delivery must be %s or %s, got %q", processor.ExactlyOnce, processor.AtLeastOnce, f.delivery)
+	c.Delivery = engine.Delivery(f.delivery)
+	if c.Delivery != engine.ExactlyOnce && c.Delivery != engine.AtLeastOnce {
+		return c, fmt.Errorf("--delivery must be %s or %s, got %q", engine.ExactlyOnce, engine.AtLeastOnce, f.delivery)
 	}
 	c.Watermark.AllowedLateness = c.Jobs.AllowedLateness
 	if f.ratesFile != "" {
@@ -177,7 +172,7 @@ func startProcessor(ctx context.Context, g *errgroup.Group, f *processFlags, kc 
 	if err != nil {
 		return nil, err
 	}
-	p, err := pipeline.New(cfg, base, pipeline.NewMetrics(reg), processor.NewMetrics(reg), log)
+	p, err := pipeline.New(cfg, base, pipeline.NewMetrics(reg), engine.NewMetrics(reg), log)
 	if err != nil {
 		return nil, err
 	}
@@ -196,6 +191,9 @@ func startProcessor(ctx context.Context, g *errgroup.Group, f *processFlags, kc 
 	}
 	g.Go(func() error {
 		err := p.Run(ctx)
+		if errors.Is(err, pipeline.ErrTopicMissing) {
+			err = fmt.Errorf("%w; gamepulse process creates it unless --create-topics=false", err)
+		}
 		log.Info("processor stopped")
 		return err
 	})

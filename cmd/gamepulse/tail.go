@@ -48,7 +48,7 @@ To see which topics there are and how many records they hold: gamepulse topics.`
 		fs := newFlagSet(env, c)
 		lf := addLogFlags(fs)
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		names := addTopicNameFlags(fs)
+		names, partials := addTopicNameFlags(fs)
 		fromStart := fs.Bool("from-beginning", false, "start at each partition's first record")
 		last := fs.Int64("last", 10, "without --from-beginning: start this many offsets before each partition's end")
 		maxN := fs.Int("max", 0, "stop after printing this many records (0: no limit)")
@@ -155,7 +155,7 @@ To see which topics there are and how many records they hold: gamepulse topics.`
 			return err
 		}
 		defer cl.Close()
-		kind := recordjson.KindOf(*names, topic)
+		kind := recordjson.KindOf(*names, *partials, topic)
 		w := bufio.NewWriter(env.Stdout)
 		defer w.Flush()
 		printed := 0

@@ -15,6 +15,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
 )
 
 func topicsCommand() command {
@@ -40,7 +41,7 @@ To look at the records themselves: gamepulse tail TOPIC.`,
 		fs := newFlagSet(env, c)
 		lf := addLogFlags(fs)
 		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		names := addTopicNameFlags(fs)
+		names, partials := addTopicNameFlags(fs)
 		all := fs.Bool("all", false, "list every topic of the cluster, not only the pipeline's")
 		format := fs.String("format", "table", "output: table or json")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up when Kafka does not answer within this long")
@@ -66,7 +67,7 @@ To look at the records themselves: gamepulse tail TOPIC.`,
 		defer cancel()
 		var want []string
 		if !*all {
-			want = names.Names()
+			want = names.Names(*partials)
 		}
 		sums, lagErr, err := kafka.DescribeTopics(actx, kadm.NewClient(cl), want...)
 		if err != nil {
@@ -107,8 +108,9 @@ To look at the records themselves: gamepulse tail TOPIC.`,
 }
 
 // addTopicNameFlags registers the names of every pipeline topic, with the
-// flag names the other commands use for them.
-func addTopicNameFlags(fs *flag.FlagSet) *kafka.Topics {
+// flag names the other commands use for them: those of kafka.Topics, and the
+// processor's internal partials topic.
+func addTopicNameFlags(fs *flag.FlagSet) (*kafka.Topics, *string) {
 	d := kafka.DefaultTopicConfig()
 	t := &d
 	fs.StringVar(&t.Raw, "topic-raw", d.Raw, "topic of accepted raw events (binary Protobuf, keyed by player_id)")
@@ -116,10 +118,10 @@ func addTopicNameFlags(fs *flag.FlagSet) *kafka.Topics {
 	fs.StringVar(&t.Enriched, "topic-enriched", d.Enriched, "topic of deduplicated, enriched events (JSON, keyed by player_id)")
 	fs.StringVar(&t.Late, "topic-late", d.Late, "topic of events that arrived after their minute closed (JSON)")
 	fs.StringVar(&t.Sessions, "topic-sessions", d.Sessions, "topic of closed sessions (JSON, keyed by session_id)")
-	fs.StringVar(&t.KPIPartials, "topic-kpi-partials", d.KPIPartials, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
+	partials := fs.String("topic-kpi-partials", pipeline.DefaultPartialsTopic, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
 	fs.StringVar(&t.KPI, "topic-kpi", d.KPI, "topic of KPI and completeness upserts (JSON, compacted, keyed by window and dimensions)")
 	fs.StringVar(&t.Alerts, "topic-alerts", d.Alerts, "topic of real-time alerts (JSON, keyed by rule|subject)")
-	return t
+	return t, partials
 }
 
 // unreachable words a failed first request: Kafka refused the connection,

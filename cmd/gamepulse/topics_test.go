@@ -15,6 +15,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
 )
 
 // inspectFixture is an embedded broker holding what the pipeline's producers
@@ -282,8 +283,8 @@ func TestTopicsListsThePipelinesTopicsWithOffsetsAndLag(t *testing.T) {
 	for _, s := range sums {
 		by[s.Name] = s
 	}
-	if len(sums) != len(kafka.DefaultTopicConfig().Names()) || by["other.binary"].Name != "" {
-		t.Fatalf("want the %d pipeline topics, got %+v", len(kafka.DefaultTopicConfig().Names()), sums)
+	if want := kafka.DefaultTopicConfig().Names(pipeline.DefaultPartialsTopic); len(sums) != len(want) || by["other.binary"].Name != "" {
+		t.Fatalf("want the %d pipeline topics, got %+v", len(want), sums)
 	}
 	raw := by[kafka.DefaultRawTopic]
 	if !raw.Exists || raw.Partitions != 3 || raw.Replication != 1 || raw.EndOffset != f.raw || raw.Records != f.raw || len(raw.Offsets) != 3 {

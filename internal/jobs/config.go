@@ -64,7 +64,7 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
-// Validate reports the first invalid field.
+// Validate reports every invalid field, by name.
 func (c *Config) Validate() error {
 	var errs []error
 	ms := func(name string, d time.Duration) {
@@ -72,17 +72,17 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %s: must be a positive whole number of milliseconds", name, d))
 		}
 	}
-	ms("dedup horizon", c.DedupHorizon)
-	ms("session gap", c.SessionGap)
-	ms("allowed lateness", c.AllowedLateness)
+	ms("DedupHorizon", c.DedupHorizon)
+	ms("SessionGap", c.SessionGap)
+	ms("AllowedLateness", c.AllowedLateness)
 	if c.FraudMaxPurchases < 1 {
-		errs = append(errs, fmt.Errorf("fraud max purchases %d: must be at least 1", c.FraudMaxPurchases))
+		errs = append(errs, fmt.Errorf("FraudMaxPurchases %d: must be at least 1", c.FraudMaxPurchases))
 	}
 	if c.MaxFuture <= 0 {
-		errs = append(errs, fmt.Errorf("max future %s: must be positive", c.MaxFuture))
+		errs = append(errs, fmt.Errorf("MaxFuture %s: must be positive", c.MaxFuture))
 	}
 	if c.Rates == nil {
-		errs = append(errs, errors.New("no FX rates"))
+		errs = append(errs, errors.New("Rates: no FX rates"))
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("jobs: invalid config: %w", err)

@@ -1,9 +1,10 @@
 // Package jobs owns the game logic of stage 1 of the stream processor, per
 // input partition: validation, completeness ledger, dedup, enrichment,
-// sessionization and the per-player fraud rule (rules 1–5 and the first rule
-// of 8 of docs/design/processor.md). It is pure: a Stage is a function of
+// sessionization, the KPI partials, the late rule and the per-player fraud
+// rule (rules 1–7 and the first rule of 8 of docs/design/processor.md; the
+// stage-2 rules are internal/kpi's). It is pure: a Stage is a function of
 // (record, state) → (state', outputs) over in-memory state, with no I/O, no
-// clock and no Kafka. The engine (internal/processor) feeds it records in
+// clock and no Kafka. The engine (internal/engine) feeds it records in
 // offset order and persists its state through changelogs: Changes reports
 // every changed key once per transaction, Restore replays them.
 //
@@ -176,6 +177,23 @@
 // raises one Alert (rule player_purchases_per_minute, subject player_id);
 // later ones in that window raise none. Counts are forgotten when their
 // window ends at or before the cutoff.
+//
+// # KPI partials (rule 6)
+//
+// Every accepted event (late ones included) adds, as a kpi.Input, to the
+// aggregate of its minute's detail row (game, platform, country) and its
+// game row (kpi.Keys). DrainPartials returns the rows' aggregates since the
+// last drain, by key; the caller drains once per transaction and sends them
+// to stage 2, which merges every partition's (kpi.Merger). Partials are not
+// state: a transaction that aborts loses them with the Stage.
+//
+// # Late events (rule 7)
+//
+// SetWatermark sets the combined watermark in force (the pipeline's
+// process-wide tracker over every raw partition it owns; zero: nothing is
+// late). An accepted event is Late when its minute ends at or before it
+// (engine.IsLate); Result.LateWatermark is that watermark. A late event is
+// still enriched and counted: it is also written to the late topic.
 //
 // # State
 //

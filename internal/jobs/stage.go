@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/kpi"
 )
 
 // Drop says why dedup dropped an event (rule 2).
@@ -47,6 +48,10 @@ type Result struct {
 	Stray    bool
 	Sessions []Session // sessions closed while processing this record, in close order
 	Alerts   []Alert
+	// Late: an accepted event whose minute had closed at LateWatermark, the
+	// watermark in force when it arrived (rule 7; see SetWatermark).
+	Late          bool
+	LateWatermark time.Time
 }
 
 // Accepted reports whether the event passed validation and dedup.
@@ -68,6 +73,7 @@ type Stats struct {
 	Stray                   int64
 	SessionsClosed          int64
 	Alerts                  int64
+	Late                    int64
 }
 
 // Stage is stage 1 of the processor for one partition: validate → ledger →
@@ -87,6 +93,8 @@ type Stage struct {
 	players                playerTable
 	fraud                  fraudTable
 	stats                  Stats
+	watermark              time.Time                  // in force, for rule 7 (SetWatermark)
+	partials               map[kpi.Key]*kpi.Aggregate // rule 6, since the last DrainPartials
 }
 
 // NewStage applies cfg's defaults, validates it and returns an empty Stage.
@@ -108,6 +116,7 @@ func NewStage(cfg Config) (*Stage, error) {
 	s.players.m = make(map[idHash]*player)
 	s.fraud.m = make(map[fraudKey]*fraudEntry)
 	s.stats.DeadLetters = make(map[string]int64)
+	s.partials = make(map[kpi.Key]*kpi.Aggregate)
 	return s, nil
 }
 
@@ -223,6 +232,8 @@ func (s *Stage) ProcessEvent(e *event.Event, r *Result) {
 		SessionCount:           p.Sessions,
 		NewPlayer:              isNew,
 	}
+	s.judgeLate(r)             // rule 7
+	s.addPartials(&r.Enriched) // rule 6
 
 	// Rule 8, per player.
 	if purchase != nil && t >= cutoff {

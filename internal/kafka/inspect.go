@@ -10,12 +10,13 @@ import (
 	"github.com/twmb/franz-go/pkg/kerr"
 )
 
-// Names returns the names of every topic of the pipeline, in the order the
-// data flows: raw, dead letters, enriched, late, sessions, KPI partials,
-// KPI, alerts. Empty names are left out.
-func (t Topics) Names() []string {
+// Names returns the names of the topics t names, with internal (the
+// processor's partials topic, "" for none) in its place, in the order the
+// data flows: raw, dead letters, enriched, late, sessions, internal, KPI,
+// alerts. Empty names are left out.
+func (t Topics) Names(internal string) []string {
 	var out []string
-	for _, n := range []string{t.Raw, t.DeadLetter, t.Enriched, t.Late, t.Sessions, t.KPIPartials, t.KPI, t.Alerts} {
+	for _, n := range []string{t.Raw, t.DeadLetter, t.Enriched, t.Late, t.Sessions, internal, t.KPI, t.Alerts} {
 		if n != "" {
 			out = append(out, n)
 		}

@@ -14,26 +14,26 @@ import (
 
 // Default topic names. Later stages add theirs to Topics.
 const (
-	DefaultRawTopic         = "gamepulse.events.raw"
-	DefaultDeadLetterTopic  = "gamepulse.events.deadletter"
-	DefaultEnrichedTopic    = "gamepulse.events.enriched"
-	DefaultLateTopic        = "gamepulse.events.late"
-	DefaultSessionsTopic    = "gamepulse.sessions"
-	DefaultKPITopic         = "gamepulse.kpi"
-	DefaultKPIPartialsTopic = "gamepulse.kpi.partials"
-	DefaultAlertsTopic      = "gamepulse.alerts"
+	DefaultRawTopic        = "gamepulse.events.raw"
+	DefaultDeadLetterTopic = "gamepulse.events.deadletter"
+	DefaultEnrichedTopic   = "gamepulse.events.enriched"
+	DefaultLateTopic       = "gamepulse.events.late"
+	DefaultSessionsTopic   = "gamepulse.sessions"
+	DefaultKPITopic        = "gamepulse.kpi"
+	DefaultAlertsTopic     = "gamepulse.alerts"
 )
 
-// Topics names the pipeline's topics and how to create them.
+// Topics names the pipeline's topics and how to create them: the ingest
+// topics and the processor's outputs. (The processor's internal topics, its
+// partials and changelogs, are the pipeline package's.)
 type Topics struct {
-	Raw         string // events as the gateway accepted them (binary Protobuf, keyed by player_id)
-	DeadLetter  string // events that failed validation downstream, with the reason
-	Enriched    string // deduplicated, enriched events (JSON, keyed by player_id)
-	Late        string // events that arrived after their window's final result (JSON)
-	Sessions    string // closed sessions (JSON, keyed by session_id)
-	KPI         string // KPI upserts keyed by window and dimensions (compacted)
-	KPIPartials string // per-partition partial aggregates and watermark marks (internal)
-	Alerts      string // real-time alerts (JSON)
+	Raw        string // events as the gateway accepted them (binary Protobuf, keyed by player_id)
+	DeadLetter string // events that failed validation downstream, with the reason
+	Enriched   string // deduplicated, enriched events (JSON, keyed by player_id)
+	Late       string // events that arrived after their window's final result (JSON)
+	Sessions   string // closed sessions (JSON, keyed by session_id)
+	KPI        string // KPI upserts keyed by window and dimensions (compacted)
+	Alerts     string // real-time alerts (JSON)
 
 	Partitions  int32 // partitions of each topic created; the unit of parallelism
 	Replication int16 // replication factor; -1 takes the broker's default.replication.factor
@@ -42,7 +42,7 @@ type Topics struct {
 // DefaultTopicConfig returns the documented defaults.
 func DefaultTopicConfig() Topics {
 	return Topics{Raw: DefaultRawTopic, DeadLetter: DefaultDeadLetterTopic, Enriched: DefaultEnrichedTopic,
-		Late: DefaultLateTopic, Sessions: DefaultSessionsTopic, KPI: DefaultKPITopic, KPIPartials: DefaultKPIPartialsTopic,
+		Late: DefaultLateTopic, Sessions: DefaultSessionsTopic, KPI: DefaultKPITopic,
 		Alerts: DefaultAlertsTopic, Partitions: 12, Replication: -1}
 }
 
@@ -73,7 +73,7 @@ func (t Topics) Specs() []TopicSpec {
 func (t Topics) ProcessorSpecs() []TopicSpec {
 	compact := "compact"
 	out := []TopicSpec{}
-	for _, name := range []string{t.Enriched, t.Late, t.Sessions, t.KPIPartials, t.Alerts} {
+	for _, name := range []string{t.Enriched, t.Late, t.Sessions, t.Alerts} {
 		out = append(out, TopicSpec{Name: name, Partitions: t.Partitions, Replication: t.Replication})
 	}
 	return append(out, TopicSpec{Name: t.KPI, Partitions: t.Partitions, Replication: t.Replication,

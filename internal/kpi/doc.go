@@ -1,8 +1,10 @@
 // Package kpi owns the windowed KPI figures of the processor (design rules
 // 6–8, docs/design/processor.md): the mergeable per-row state (Aggregate),
 // the rows' keys (Key), stage 2's merge of partials across source
-// partitions with its global watermark (Merger), and the game-level alert
-// rules on final minutes. It is pure — no I/O, no clock — and depends only
+// partitions with its global watermark (Merger), the game-level alert
+// rules on final minutes, and the completeness rows that sum stage 1's
+// ledger deltas (Completeness). These are every stage-2 rule; the pipeline
+// only wires them to Kafka. It is pure — no I/O, no clock — and depends only
 // on the event schema, so the jobs (stage 1), the Merger (stage 2) and the
 // batch oracle can all share its definitions.
 //
@@ -71,7 +73,7 @@
 // sent a mark; then it is the minimum of the marks of the sources that are
 // not idle, or of all of them when every one is idle, and never decreases.
 // A source's own mark never moves back. When the global watermark reaches
-// a row's end (end ≤ watermark, as in stream.IsLate) the row is emitted
+// a row's end (end ≤ watermark, as in engine.IsLate) the row is emitted
 // final with version 1; minutes are emitted before the hours that close
 // with them, each by end then key. A partial for a final row re-emits it as
 // a correction with version+1, and its hour too if that is final. A partial

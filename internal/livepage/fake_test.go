@@ -10,7 +10,7 @@ import (
 )
 
 // fakePipeline registers the series the page reads, with the names and
-// labels of internal/gateway, internal/processor, internal/pipeline and
+// labels of internal/gateway, internal/engine, internal/pipeline and
 // internal/loader (and the lag and business gauges), and moves them as a
 // running pipeline would.
 type fakePipeline struct {

@@ -21,7 +21,7 @@ const (
 	mGatewayRejected = "gamepulse_gateway_events_rejected_total"
 	mGatewayRequests = "gamepulse_gateway_requests_total"
 
-	// processor (internal/processor/metrics.go, internal/pipeline/metrics.go)
+	// processor (internal/engine/metrics.go, internal/pipeline/metrics.go)
 	mProcConsumed    = "gamepulse_processor_consumed_records_total" // always there: marks a processor
 	mProcAccepted    = "gamepulse_processor_events_accepted_total"
 	mProcDeadLetters = "gamepulse_processor_dead_letters_total"

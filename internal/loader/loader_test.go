@@ -58,7 +58,7 @@ func TestLoadExactlyOnce(t *testing.T) {
 	pctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- p.Run(pctx) }()
-	if err := pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics); err != nil {
+	if err := pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics, pipeline.DefaultPartialsTopic); err != nil {
 		t.Fatal(err)
 	}
 	stop()

@@ -11,11 +11,10 @@ import (
 	"github.com/twmb/franz-go/pkg/kgo"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/processor"
-	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
 // Stage names: each stage is a consumer group AppID.<stage>, and its stores
@@ -29,12 +28,23 @@ const (
 // changelog topics.
 const DefaultAppID = "gamepulse.processor"
 
+// DefaultPartialsTopic is the default name of the internal topic from stage
+// 1 to stage 2 (KPI partials, ledger deltas and watermark marks).
+const DefaultPartialsTopic = "gamepulse.kpi.partials"
+
+// ErrTopicMissing is returned by Run when a topic it needs does not exist
+// (after retrying for a while, since new topics take time to show up).
+var ErrTopicMissing = errors.New("topic does not exist")
+
 // Config configures the stream processor.
 type Config struct {
 	AppID      string // prefix of groups, transactional ids and changelog topics (default DefaultAppID)
 	InstanceID string // stable per instance across restarts (fences its zombie); unique among instances
 	Topics     kafka.Topics
-	Delivery   processor.Delivery
+	// PartialsTopic is the internal topic from stage 1 to stage 2 (default
+	// DefaultPartialsTopic), partitioned like the raw topic when created.
+	PartialsTopic string
+	Delivery      engine.Delivery
 	// MaxPollRecords bounds the records of one transaction (per stage).
 	MaxPollRecords int
 	TxnTimeout     time.Duration
@@ -44,55 +54,100 @@ type Config struct {
 	LagInterval time.Duration
 
 	Jobs      jobs.Config
-	Watermark stream.WatermarkConfig
+	Watermark engine.WatermarkConfig
 	Merger    kpi.MergerConfig // Sources are filled from the raw topic's partitions
 }
 
-// EnsureDefaults fills zero fields.
+// DefaultConfig returns the defaults of every field that has one: the
+// engine's (exactly-once, records per transaction, transaction timeout), a
+// 45 s session timeout, the default topics, and the jobs', watermarks' and
+// merger's defaults. InstanceID has none.
+func DefaultConfig() Config {
+	e := engine.DefaultConfig()
+	c := Config{AppID: DefaultAppID, Topics: kafka.DefaultTopicConfig(), PartialsTopic: DefaultPartialsTopic, Delivery: e.Delivery,
+		MaxPollRecords: e.MaxPollRecords, TxnTimeout: e.TxnTimeout, SessionTimeout: DefaultSessionTimeout,
+		LagInterval: kafka.LagEvery, Watermark: engine.DefaultWatermarkConfig()}
+	c.Jobs.EnsureDefaults()
+	c.Merger.EnsureDefaults()
+	return c
+}
+
+// DefaultSessionTimeout is the consumer-group session timeout of
+// DefaultConfig (franz-go's default too).
+const DefaultSessionTimeout = 45 * time.Second
+
+// EnsureDefaults fills zero fields. (SessionTimeout stays zero: franz-go's
+// default, the same 45 s.)
 func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
 	if c.AppID == "" {
-		c.AppID = DefaultAppID
+		c.AppID = d.AppID
+	}
+	if c.PartialsTopic == "" {
+		c.PartialsTopic = d.PartialsTopic
 	}
 	if c.Delivery == "" {
-		c.Delivery = processor.ExactlyOnce
+		c.Delivery = d.Delivery
+	}
+	if c.MaxPollRecords == 0 {
+		c.MaxPollRecords = d.MaxPollRecords
+	}
+	if c.TxnTimeout == 0 {
+		c.TxnTimeout = d.TxnTimeout
 	}
 	if c.LagInterval == 0 {
-		c.LagInterval = kafka.LagEvery
+		c.LagInterval = d.LagInterval
 	}
 	c.Jobs.EnsureDefaults()
 	c.Watermark.EnsureDefaults()
 	c.Merger.EnsureDefaults()
 }
 
-// Validate reports the first problem with c.
+// Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
 	if c.InstanceID == "" {
-		return errors.New("pipeline: an instance id is required")
+		return errors.New("pipeline: InstanceID is required")
 	}
-	if c.Topics.Raw == "" || c.Topics.KPIPartials == "" || c.Topics.KPI == "" {
-		return errors.New("pipeline: topic names must not be empty")
+	for _, t := range []struct{ field, name string }{{"Topics.Raw", c.Topics.Raw}, {"PartialsTopic", c.PartialsTopic}, {"Topics.KPI", c.Topics.KPI}} {
+		if t.name == "" {
+			return fmt.Errorf("pipeline: %s must not be empty", t.field)
+		}
+	}
+	if c.LagInterval < 0 {
+		return fmt.Errorf("pipeline: LagInterval must be >= 0, got %v", c.LagInterval)
+	}
+	// The engine's errors name its fields, which are the pipeline's too.
+	ec := c.stageConfig(stage1Name, c.Topics.Raw)
+	if err := ec.Validate(); err != nil {
+		return fmt.Errorf("pipeline: %w", err)
 	}
 	if err := c.Jobs.Validate(); err != nil {
-		return err
+		return fmt.Errorf("pipeline: Jobs: %w", err)
 	}
 	if err := c.Watermark.Validate(); err != nil {
-		return err
+		return fmt.Errorf("pipeline: Watermark: %w", err)
 	}
 	if c.Jobs.AllowedLateness != c.Watermark.AllowedLateness {
-		return fmt.Errorf("pipeline: the jobs' allowed lateness (%s) must equal the watermarks' (%s)", c.Jobs.AllowedLateness, c.Watermark.AllowedLateness)
+		return fmt.Errorf("pipeline: Jobs.AllowedLateness (%s) must equal Watermark.AllowedLateness (%s)", c.Jobs.AllowedLateness, c.Watermark.AllowedLateness)
 	}
 	return nil
 }
 
+// stageConfig is the engine configuration of one stage.
+func (c *Config) stageConfig(stage, input string) engine.Config {
+	return engine.Config{Group: c.AppID + "." + stage, InstanceID: c.InstanceID, Input: input,
+		Delivery: c.Delivery, MaxPollRecords: c.MaxPollRecords, TxnTimeout: c.TxnTimeout, SessionTimeout: c.SessionTimeout}
+}
+
 // Pipeline is the stream processor: stage 1 over the raw topic and stage 2
-// over the partials topic, each a processor.Processor (a consumer group
+// over the partials topic, each a engine.Processor (a consumer group
 // running exactly-once transactions).
 type Pipeline struct {
 	cfg     Config
 	base    []kgo.Opt
 	log     *slog.Logger
 	metrics *Metrics
-	pm      *processor.Metrics
+	pm      *engine.Metrics
 	wm      *watermarks
 
 	partialsPartitions int32
@@ -100,7 +155,7 @@ type Pipeline struct {
 
 // New returns a pipeline. base holds the connection options; m its metrics
 // (nil: unregistered); pm the engine's.
-func New(cfg Config, base []kgo.Opt, m *Metrics, pm *processor.Metrics, log *slog.Logger) (*Pipeline, error) {
+func New(cfg Config, base []kgo.Opt, m *Metrics, pm *engine.Metrics, log *slog.Logger) (*Pipeline, error) {
 	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -129,7 +184,7 @@ func (p *Pipeline) Stats() *Stats { return &p.metrics.stats }
 // output topics, the partials topic and the compacted changelogs.
 func (p *Pipeline) Specs() []kafka.TopicSpec {
 	t := p.cfg.Topics
-	specs := t.ProcessorSpecs()
+	specs := append(t.ProcessorSpecs(), kafka.TopicSpec{Name: p.cfg.PartialsTopic, Partitions: t.Partitions, Replication: t.Replication})
 	compact := "compact"
 	for _, s := range p.changelogs() {
 		specs = append(specs, kafka.TopicSpec{Name: s, Partitions: t.Partitions, Replication: t.Replication,
@@ -156,7 +211,7 @@ func (p *Pipeline) changelogs() []string {
 	var out []string
 	for _, stage := range []string{stage1Name, stage2Name} {
 		for _, s := range p.stores(stage) {
-			out = append(out, processor.ChangelogTopic(s))
+			out = append(out, engine.ChangelogTopic(s))
 		}
 	}
 	return out
@@ -166,7 +221,7 @@ func (p *Pipeline) changelogs() []string {
 // have as many partitions as its input. It returns the raw and partials
 // topics' partition counts.
 func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, partials int32, err error) {
-	names := append([]string{p.cfg.Topics.Raw, p.cfg.Topics.KPIPartials}, p.changelogs()...)
+	names := append([]string{p.cfg.Topics.Raw, p.cfg.PartialsTopic}, p.changelogs()...)
 	details, err := adm.ListTopics(ctx, names...)
 	if err != nil {
 		return 0, 0, fmt.Errorf("pipeline: list topics: %w", err)
@@ -174,14 +229,14 @@ func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, 
 	count := func(name string) (int32, error) {
 		d, ok := details[name]
 		if !ok || d.Err != nil {
-			return 0, fmt.Errorf("pipeline: topic %s does not exist (gamepulse process creates it unless --create-topics=false)", name)
+			return 0, fmt.Errorf("pipeline: topic %s: %w (create Specs() before Run)", name, ErrTopicMissing)
 		}
 		return int32(len(d.Partitions)), nil
 	}
 	if raw, err = count(p.cfg.Topics.Raw); err != nil {
 		return 0, 0, err
 	}
-	if partials, err = count(p.cfg.Topics.KPIPartials); err != nil {
+	if partials, err = count(p.cfg.PartialsTopic); err != nil {
 		return 0, 0, err
 	}
 	for _, stage := range []string{stage1Name, stage2Name} {
@@ -190,13 +245,13 @@ func (p *Pipeline) partitionCounts(ctx context.Context, adm *kadm.Client) (raw, 
 			want = partials
 		}
 		for _, s := range p.stores(stage) {
-			n, err := count(processor.ChangelogTopic(s))
+			n, err := count(engine.ChangelogTopic(s))
 			if err != nil {
 				return 0, 0, err
 			}
 			if n != want {
 				return 0, 0, fmt.Errorf("pipeline: changelog %s has %d partitions, its input %d: they must be co-partitioned",
-					processor.ChangelogTopic(s), n, want)
+					engine.ChangelogTopic(s), n, want)
 			}
 		}
 	}
@@ -239,15 +294,15 @@ func (p *Pipeline) Run(ctx context.Context) error {
 	if err := p.cfg.Merger.Validate(); err != nil {
 		return err
 	}
-	s1, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage1Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.Raw,
-		Stores: p.stores(stage1Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
-		p.base, func(_ string, part int32) processor.Task { return p.newStage1(part) }, p.pm, p.log.With("stage", stage1Name))
+	c1 := p.cfg.stageConfig(stage1Name, p.cfg.Topics.Raw)
+	c1.Stores = p.stores(stage1Name)
+	s1, err := engine.New(c1, p.base, p.newStage1, p.pm, p.log.With("stage", stage1Name))
 	if err != nil {
 		return err
 	}
-	s2, err := processor.New(processor.Config{Group: p.cfg.AppID + "." + stage2Name, InstanceID: p.cfg.InstanceID, Input: p.cfg.Topics.KPIPartials,
-		Stores: p.stores(stage2Name), Delivery: p.cfg.Delivery, MaxPollRecords: p.cfg.MaxPollRecords, TxnTimeout: p.cfg.TxnTimeout, SessionTimeout: p.cfg.SessionTimeout},
-		p.base, func(_ string, part int32) processor.Task { return p.newStage2(part) }, p.pm, p.log.With("stage", stage2Name))
+	c2 := p.cfg.stageConfig(stage2Name, p.cfg.PartialsTopic)
+	c2.Stores = p.stores(stage2Name)
+	s2, err := engine.New(c2, p.base, p.newStage2, p.pm, p.log.With("stage", stage2Name))
 	if err != nil {
 		return err
 	}
@@ -285,7 +340,7 @@ func (p *Pipeline) Drain(ctx context.Context) error {
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
-	for _, s := range []struct{ stage, input string }{{stage1Name, p.cfg.Topics.Raw}, {stage2Name, p.cfg.Topics.KPIPartials}} {
+	for _, s := range []struct{ stage, input string }{{stage1Name, p.cfg.Topics.Raw}, {stage2Name, p.cfg.PartialsTopic}} {
 		group := p.cfg.AppID + "." + s.stage
 		ends, err := kafka.Ends(ctx, adm, s.input)
 		if err != nil {

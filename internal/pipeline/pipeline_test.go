@@ -62,7 +62,9 @@ func runOracleTest(t *testing.T, restartEvery time.Duration) {
 	}
 
 	caught := make(chan error, 1)
-	go func() { caught <- pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics) }()
+	go func() {
+		caught <- pipelinetest.WaitCaughtUp(ctx, opts, pipeline.DefaultAppID, topics, pipeline.DefaultPartialsTopic)
+	}()
 	restarts := 0
 	for {
 		runCtx, stop := context.WithCancel(ctx)

@@ -2,7 +2,6 @@ package pipeline
 
 import (
 	"math"
-	"sort"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -10,32 +9,26 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
-	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/jobs"
-	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/processor"
-	"github.com/gamepulse/gamepulse/internal/stream"
 )
-
-// minute is the KPI windowing the late rule judges by.
-var minute = stream.Windowing{Size: time.Minute}
 
 // markEvery is how often a source re-sends an unchanged watermark mark, so
 // that stage 2 sees it is alive (and a new stage-2 owner learns it soon).
 const markEvery = time.Second
 
 // watermarks is the process-wide watermark tracker of stage 1: the
-// stream.Watermarks of the raw partitions this instance owns, behind a
+// engine.Watermarks of the raw partitions this instance owns, behind a
 // mutex, with the combined watermark in force published for lock-free reads
 // by every task.
 type watermarks struct {
 	mu      sync.Mutex
-	w       *stream.Watermarks
+	w       *engine.Watermarks
 	current atomic.Int64 // Unix ms of the combined watermark in force; math.MinInt64: none yet
 }
 
-func newWatermarks(cfg stream.WatermarkConfig) (*watermarks, error) {
-	w, err := stream.NewWatermarks(cfg)
+func newWatermarks(cfg engine.WatermarkConfig) (*watermarks, error) {
+	w, err := engine.NewWatermarks(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -53,9 +46,11 @@ func (w *watermarks) Current() time.Time {
 	return time.UnixMilli(ms).UTC()
 }
 
-// stage1 is the task of one raw partition: jobs.Stage (validation, ledger,
-// dedup, enrichment, sessions, the per-player fraud rule) plus the engine's
-// part: watermarks, late events, KPI partials and marks to stage 2, and the
+// stage1 is the task of one raw partition: it runs jobs.Stage (every
+// stage-1 rule: validation, ledger, dedup, enrichment, sessions, the
+// per-player fraud rule, late events and KPI partials) and writes what it
+// produced to the topics, feeds the partition's progress to the
+// process-wide watermarks, sends watermark marks to stage 2, and writes the
 // changelog of the stage's stores.
 type stage1 struct {
 	p     *Pipeline
@@ -70,7 +65,7 @@ type stage1 struct {
 	nAccepted int       // events accepted since the last Flush
 
 	res      jobs.Result
-	pending  map[kpi.Key]*kpi.Aggregate // this transaction's partials
+	partials []jobs.Partial
 	ledger   []jobs.LedgerCount
 	sessions []jobs.Session
 	buf      []byte
@@ -79,15 +74,15 @@ type stage1 struct {
 	lastMarkAt time.Time
 }
 
-func (p *Pipeline) newStage1(part int32) processor.Task {
-	st, err := jobs.NewStage(p.cfg.Jobs) // validated in New
+func (p *Pipeline) newStage1(_ string, part int32) (engine.Task, error) {
+	st, err := jobs.NewStage(p.cfg.Jobs)
 	if err != nil {
-		panic(err)
+		return nil, err
 	}
 	p.wm.mu.Lock()
 	p.wm.w.Assign(part, time.Now())
 	p.wm.mu.Unlock()
-	return &stage1{p: p, part: part, stage: st, wm: p.wm, pending: map[kpi.Key]*kpi.Aggregate{}}
+	return &stage1{p: p, part: part, stage: st, wm: p.wm}, nil
 }
 
 // Close stops tracking the partition's watermark and state size.
@@ -106,9 +101,10 @@ func (t *stage1) Restore(store string, key, value []byte) error {
 }
 
 // Process runs one raw record through the jobs and emits what it produced.
-func (t *stage1) Process(rec *kgo.Record, out *processor.Outputs) error {
+func (t *stage1) Process(rec *kgo.Record, out *engine.Outputs) error {
 	t.active = true
 	r := &t.res
+	t.stage.SetWatermark(t.wm.Current())
 	t.stage.Process(rec.Value, r)
 	m := t.p.metrics
 	topics := &t.p.cfg.Topics
@@ -143,7 +139,7 @@ func (t *stage1) Process(rec *kgo.Record, out *processor.Outputs) error {
 	return nil
 }
 
-func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
+func (t *stage1) accepted(rec *kgo.Record, out *engine.Outputs) error {
 	x := &t.res.Enriched
 	m := t.p.metrics
 	var err error
@@ -156,43 +152,16 @@ func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
 	out.Add(t.p.cfg.Topics.Enriched, -1, key, v)
 	t.nAccepted++ // added to the counter once per transaction (Flush)
 	m.stats.Accepted.Add(1)
-	if wm := t.wm.Current(); stream.IsLate(x.EventTime, wm, minute) {
+	if t.res.Late {
 		out.Add(t.p.cfg.Topics.Late, -1, key, v,
-			kgo.RecordHeader{Key: "watermark", Value: wm.AppendFormat(nil, time.RFC3339Nano)})
+			kgo.RecordHeader{Key: "watermark", Value: t.res.LateWatermark.AppendFormat(nil, time.RFC3339Nano)})
 		m.late.Inc()
 		m.stats.Late.Add(1)
 	}
-	e := x.Event
-	in := kpi.Input{Time: x.EventTime, Player: e.GetPlayerId(), Game: e.GetGameId(), Platform: x.PlatformNorm,
-		Country: x.CountryNorm, Type: e.GetEventType(), RevenueMicros: x.RevenueUSDMicros, NewPlayer: x.NewPlayer, Level: level(e)}
-	detail, game := kpi.Keys(in)
-	t.add(detail, in)
-	t.add(game, in)
 	return nil
 }
 
-func (t *stage1) add(k kpi.Key, in kpi.Input) {
-	a := t.pending[k]
-	if a == nil {
-		a = &kpi.Aggregate{}
-		t.pending[k] = a
-	}
-	a.Add(in)
-}
-
-func level(e *event.Event) int32 {
-	switch p := e.GetPayload().(type) {
-	case *event.Event_LevelStart:
-		return p.LevelStart.GetLevel()
-	case *event.Event_LevelComplete:
-		return p.LevelComplete.GetLevel()
-	case *event.Event_LevelFail:
-		return p.LevelFail.GetLevel()
-	}
-	return 0
-}
-
-func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
+func (t *stage1) emitSessions(ss []jobs.Session, out *engine.Outputs) {
 	for i := range ss {
 		s := &ss[i]
 		v, err := s.AppendJSON(nil)
@@ -208,7 +177,7 @@ func (t *stage1) emitSessions(ss []jobs.Session, out *processor.Outputs) {
 // Flush advances the watermarks, closes the sessions of an idle partition,
 // and emits this transaction's partials, ledger deltas, the watermark mark
 // and the changelog.
-func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
+func (t *stage1) Flush(now time.Time, out *engine.Outputs) error {
 	if t.nAccepted > 0 {
 		t.p.metrics.accepted.Add(float64(t.nAccepted))
 		t.nAccepted = 0
@@ -224,26 +193,21 @@ func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
 		t.sessions = t.stage.Advance(pw.Effective, t.sessions[:0])
 		t.emitSessions(t.sessions, out)
 	}
-	partials := t.p.cfg.Topics.KPIPartials
+	partials := t.p.cfg.PartialsTopic
 	t.ledger = t.stage.DrainLedger(t.ledger[:0])
 	for _, l := range t.ledger {
 		d := ledgerDelta{Source: t.part, Row: completenessKey{Game: l.GameID, Platform: l.Platform, Build: l.AppBuild, Minute: l.Window.UnixMilli()},
 			Counts: completeness{Gaps: l.Gaps, Duplicates: l.Duplicates, OutOfOrder: l.OutOfOrder}}
 		out.Add(partials, -1, []byte(d.Row.partitionKey()), d.appendEncode(nil))
 	}
-	if len(t.pending) > 0 {
-		keys := make([]kpi.Key, 0, len(t.pending))
-		for k := range t.pending {
-			keys = append(keys, k)
-		}
-		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
-		for _, k := range keys {
-			v := partial{Source: t.part, Key: k, Agg: t.pending[k]}.appendEncode(nil)
-			out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
-		}
-		clear(t.pending)
-		t.p.metrics.partials.Add(float64(len(keys)))
+	t.partials = t.stage.DrainPartials(t.partials[:0])
+	for _, pa := range t.partials {
+		k := pa.Key
+		v := partial{Source: t.part, Key: k, Agg: pa.Agg}.appendEncode(nil)
+		out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
 	}
+	t.p.metrics.partials.Add(float64(len(t.partials)))
+	clear(t.partials) // drop the aggregates until the next flush
 	// An active partition reports its own watermark: the combined one may
 	// be ahead of it (a partition just taken over with a backlog starts
 	// behind the partitions this instance already had), and claiming it
@@ -269,7 +233,7 @@ func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
 
 // advance feeds the partition's progress to the process-wide tracker and
 // returns the partition's watermark as of now.
-func (t *stage1) advance(now time.Time) stream.PartitionWatermark {
+func (t *stage1) advance(now time.Time) engine.PartitionWatermark {
 	max, ok := t.stage.MaxEventTime()
 	t.wm.mu.Lock()
 	defer t.wm.mu.Unlock()

@@ -11,8 +11,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/kpi"
-	"github.com/gamepulse/gamepulse/internal/processor"
 )
 
 // Stage-2 store names (prefixed by the application id).
@@ -24,9 +24,10 @@ const (
 
 func stage2Stores() []string { return []string{storeWindows, storeMarks, storeCompleteness} }
 
-// stage2 is the task of one partials partition: the kpi.Merger (final rows,
-// corrections, hours, game-level alerts) plus the completeness rows, with
-// their changelogs.
+// stage2 is the task of one partials partition: it runs the stage-2 rules,
+// kpi.Merger (final rows, corrections, hours, game-level alerts) and
+// kpi.Completeness (completeness rows), and writes what they produce to the
+// KPI and alerts topics, with their changelogs.
 type stage2 struct {
 	p      *Pipeline
 	part   int32
@@ -36,10 +37,11 @@ type stage2 struct {
 	rWindows map[kpi.Key]kpi.WindowState
 	rMarks   []kpi.Mark
 	rWM      time.Time
+	rComp    map[string]kpi.CompletenessRow // by completenessKey.String()
 
-	comp        map[string]*compRow // by completenessKey.String()
-	compTouched map[string]bool
-	compExpired int64 // the watermark minute up to which completeness rows were expired
+	comp        *kpi.Completeness
+	compUpserts []kpi.CompletenessRow
+	compExpired []kpi.CompletenessKey
 	touched     map[kpi.Key]bool
 	marksDirty  bool
 	sizedAt     time.Time // the last state size report
@@ -50,9 +52,9 @@ func (t *stage2) Close() { t.p.metrics.state.remove(t.taskName()) }
 
 func (t *stage2) taskName() string { return stage2Name + "/" + strconv.Itoa(int(t.part)) }
 
-func (p *Pipeline) newStage2(part int32) processor.Task {
+func (p *Pipeline) newStage2(_ string, part int32) (engine.Task, error) {
 	return &stage2{p: p, part: part, rWindows: map[kpi.Key]kpi.WindowState{},
-		comp: map[string]*compRow{}, compTouched: map[string]bool{}, touched: map[kpi.Key]bool{}}
+		rComp: map[string]kpi.CompletenessRow{}, touched: map[kpi.Key]bool{}}, nil
 }
 
 // Restore applies one changelog record of a stage-2 store.
@@ -89,7 +91,7 @@ func (t *stage2) Restore(store string, key, value []byte) error {
 		t.rMarks = append(t.rMarks, kpi.Mark{Source: d.mark.Source, Watermark: d.mark.Watermark, Idle: d.mark.Idle})
 	case storeCompleteness:
 		if value == nil {
-			delete(t.comp, k)
+			delete(t.rComp, k)
 			return nil
 		}
 		r := &reader{b: value}
@@ -97,14 +99,15 @@ func (t *stage2) Restore(store string, key, value []byte) error {
 		if r.err != nil {
 			return r.err
 		}
-		t.comp[k] = &compRow{key: ck, counts: c}
+		t.rComp[k] = kpi.CompletenessRow{Key: kpi.CompletenessKey(ck), Counts: kpi.CompletenessCounts(c)}
 	default:
 		return fmt.Errorf("pipeline: unknown stage-2 store %q", store)
 	}
 	return nil
 }
 
-// ensureMerger builds the merger from the restored state, once.
+// ensureMerger builds the merger and the completeness rows from the
+// restored state, once.
 func (t *stage2) ensureMerger() error {
 	if t.restored {
 		return nil
@@ -125,12 +128,17 @@ func (t *stage2) ensureMerger() error {
 	}
 	sort.Slice(marks, func(i, j int) bool { return marks[i].Source < marks[j].Source })
 	m.Restore(t.rWindows, marks, t.rWM)
-	t.merger, t.restored, t.rWindows, t.rMarks = m, true, nil, nil
+	rows := make([]kpi.CompletenessRow, 0, len(t.rComp))
+	for _, r := range t.rComp {
+		rows = append(rows, r)
+	}
+	t.comp = kpi.NewCompleteness(t.p.cfg.Merger.Retention, rows)
+	t.merger, t.restored, t.rWindows, t.rMarks, t.rComp = m, true, nil, nil, nil
 	return nil
 }
 
 // Process merges one partials record.
-func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
+func (t *stage2) Process(rec *kgo.Record, out *engine.Outputs) error {
 	if err := t.ensureMerger(); err != nil {
 		return err
 	}
@@ -154,14 +162,7 @@ func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
 		return t.handle(t.merger.Mark(kpi.Mark{Source: d.mark.Source, Watermark: d.mark.Watermark, Idle: d.mark.Idle}), out, rec.Timestamp)
 	default:
 		l := d.ledger
-		k := l.Row.String()
-		row := t.comp[k]
-		if row == nil {
-			row = &compRow{key: l.Row}
-			t.comp[k] = row
-		}
-		row.counts = row.counts.add(l.Counts)
-		t.compTouched[k] = true
+		t.comp.Add(kpi.CompletenessKey(l.Row), kpi.CompletenessCounts(l.Counts))
 		t.p.metrics.completeness(l.Row.Game, l.Row.Platform, l.Counts)
 	}
 	return nil
@@ -170,7 +171,7 @@ func (t *stage2) Process(rec *kgo.Record, out *processor.Outputs) error {
 // handle emits what the merger returned. closedAt is when stage 1 wrote
 // the mark that made the merger emit (zero for a partial): the start of
 // the rows' result latency.
-func (t *stage2) handle(o kpi.Output, out *processor.Outputs, closedAt time.Time) error {
+func (t *stage2) handle(o kpi.Output, out *engine.Outputs, closedAt time.Time) error {
 	m := t.p.metrics
 	topics := &t.p.cfg.Topics
 	now := time.Now()
@@ -211,12 +212,6 @@ func (t *stage2) handle(o kpi.Output, out *processor.Outputs, closedAt time.Time
 	return nil
 }
 
-// compRow is a completeness row in stage 2's state.
-type compRow struct {
-	key    completenessKey
-	counts completeness
-}
-
 // completenessResult is a completeness row as written to the KPI topic.
 type completenessResult struct {
 	Key        string    `json:"key"`
@@ -233,13 +228,13 @@ type completenessResult struct {
 
 // Flush writes the changelog of what changed, the completeness upserts, and
 // expires completeness rows past retention.
-func (t *stage2) Flush(now time.Time, out *processor.Outputs) error {
+func (t *stage2) Flush(now time.Time, out *engine.Outputs) error {
 	if err := t.ensureMerger(); err != nil {
 		return err
 	}
 	if now.Sub(t.sizedAt) >= stateEvery {
 		t.sizedAt = now
-		t.p.metrics.state.set(t.taskName(), map[string]int{storeWindows: t.merger.Rows(), storeMarks: t.merger.Sources(), storeCompleteness: len(t.comp)})
+		t.p.metrics.state.set(t.taskName(), map[string]int{storeWindows: t.merger.Rows(), storeMarks: t.merger.Sources(), storeCompleteness: t.comp.Len()})
 	}
 	windows, marks, comps := t.p.storeName(stage2Name, storeWindows), t.p.storeName(stage2Name, storeMarks), t.p.storeName(stage2Name, storeCompleteness)
 	if len(t.touched) > 0 {
@@ -267,34 +262,22 @@ func (t *stage2) Flush(now time.Time, out *processor.Outputs) error {
 		t.marksDirty = false
 		t.p.metrics.observeWatermark(t.part, wm)
 	}
-	if len(t.compTouched) > 0 {
-		keys := make([]string, 0, len(t.compTouched))
-		for k := range t.compTouched {
-			keys = append(keys, k)
+	t.compUpserts, t.compExpired = t.comp.Flush(wm, t.compUpserts[:0], t.compExpired[:0])
+	sort.Slice(t.compUpserts, func(i, j int) bool {
+		return completenessKey(t.compUpserts[i].Key).String() < completenessKey(t.compUpserts[j].Key).String()
+	})
+	for _, row := range t.compUpserts {
+		k, c := completenessKey(row.Key), completeness(row.Counts)
+		v, err := json.Marshal(completenessResult{Key: k.String(), Window: "minute", Start: time.UnixMilli(k.Minute).UTC(),
+			Game: k.Game, Platform: k.Platform, AppBuild: k.Build, Gaps: c.Gaps, Duplicates: c.Duplicates, OutOfOrder: c.OutOfOrder, Watermark: wm})
+		if err != nil {
+			return err
 		}
-		sort.Strings(keys)
-		for _, ks := range keys {
-			k, c := t.comp[ks].key, t.comp[ks].counts
-			v, err := json.Marshal(completenessResult{Key: k.String(), Window: "minute", Start: time.UnixMilli(k.Minute).UTC(),
-				Game: k.Game, Platform: k.Platform, AppBuild: k.Build, Gaps: c.Gaps, Duplicates: c.Duplicates, OutOfOrder: c.OutOfOrder, Watermark: wm})
-			if err != nil {
-				return err
-			}
-			out.Add(t.p.cfg.Topics.KPI, -1, []byte(k.String()), v)
-			out.Changelog(comps, t.part, []byte(ks), appendCompleteness(nil, k, c))
-		}
-		clear(t.compTouched)
+		out.Add(t.p.cfg.Topics.KPI, -1, []byte(k.String()), v)
+		out.Changelog(comps, t.part, []byte(k.String()), appendCompleteness(nil, k, c))
 	}
-	// Completeness rows are kept as long as KPI rows: Retention past their end.
-	if !wm.IsZero() && wm.Truncate(time.Minute).UnixMilli() > t.compExpired {
-		t.compExpired = wm.Truncate(time.Minute).UnixMilli()
-		cut := wm.Add(-t.p.cfg.Merger.Retention - time.Minute).UnixMilli()
-		for ks, row := range t.comp {
-			if row.key.Minute <= cut && !t.compTouched[ks] {
-				delete(t.comp, ks)
-				out.Changelog(comps, t.part, []byte(ks), nil)
-			}
-		}
+	for _, ek := range t.compExpired {
+		out.Changelog(comps, t.part, []byte(completenessKey(ek).String()), nil)
 	}
 	return nil
 }
@@ -305,7 +288,7 @@ func (p *Pipeline) storeOf(stage, store string) string {
 }
 
 // storeName is the full name of a stage's store (its changelog topic is
-// processor.ChangelogTopic of it).
+// engine.ChangelogTopic of it).
 func (p *Pipeline) storeName(stage, store string) string {
 	return p.cfg.AppID + "." + stage + "." + store
 }

@@ -26,14 +26,15 @@ const (
 	Internal             // the processor's stage 1 → stage 2 records (KPI partials, watermark marks)
 )
 
-// KindOf returns the encoding of topic's values, by its name in t.
-func KindOf(t kafka.Topics, topic string) Kind {
+// KindOf returns the encoding of topic's values, by its name in t or, for
+// the processor's internal topic, partials.
+func KindOf(t kafka.Topics, partials, topic string) Kind {
 	switch topic {
 	case t.Raw, t.DeadLetter:
 		return Event
 	case t.Enriched, t.Late, t.Sessions, t.KPI, t.Alerts:
 		return JSON
-	case t.KPIPartials:
+	case partials:
 		return Internal
 	}
 	return Unknown

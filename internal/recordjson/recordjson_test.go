@@ -87,8 +87,8 @@ func TestUndecodableValuesAreBase64WithTheReason(t *testing.T) {
 func TestKindOfThePipelinesTopics(t *testing.T) {
 	top := kafka.DefaultTopicConfig()
 	for topic, want := range map[string]Kind{top.Raw: Event, top.DeadLetter: Event, top.Enriched: JSON, top.Late: JSON,
-		top.Sessions: JSON, top.KPI: JSON, top.Alerts: JSON, top.KPIPartials: Internal, "other": Unknown} {
-		if got := KindOf(top, topic); got != want {
+		top.Sessions: JSON, top.KPI: JSON, top.Alerts: JSON, "gamepulse.kpi.partials": Internal, "other": Unknown} {
+		if got := KindOf(top, "gamepulse.kpi.partials", topic); got != want {
 			t.Errorf("KindOf(%s) = %d, want %d", topic, got, want)
 		}
 	}

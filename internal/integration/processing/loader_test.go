@@ -120,7 +120,7 @@ func TestLoaderCrashes(t *testing.T) {
 		t.Fatal(err)
 	}
 	proc := s.start("processor")
-	if err := pipelinetest.WaitCaughtUp(ctx, s.opts, s.appID, s.topics); err != nil {
+	if err := pipelinetest.WaitCaughtUp(ctx, s.opts, s.appID, s.topics, s.appID+".partials"); err != nil {
 		t.Fatal(err)
 	}
 	s.stop(proc)

@@ -86,7 +86,7 @@ func newSetup(t *testing.T, extra ...string) *setup {
 	t.Helper()
 	id := fmt.Sprintf("it-%s-%d", strings.ToLower(t.Name()), rand.IntN(1e6))
 	tp := kafka.Topics{Raw: id + ".raw", DeadLetter: id + ".dlq", Enriched: id + ".enriched", Late: id + ".late",
-		Sessions: id + ".sessions", KPI: id + ".kpi", KPIPartials: id + ".partials", Alerts: id + ".alerts",
+		Sessions: id + ".sessions", KPI: id + ".kpi", Alerts: id + ".alerts",
 		Partitions: partitions, Replication: -1}
 	fx := filepath.Join(t.TempDir(), "fx.txt")
 	var b strings.Builder
@@ -154,7 +154,7 @@ func (s *setup) start(name string) *instance {
 	tp := s.topics
 	args := []string{"process", "--brokers", strings.Join(brokers(s.t), ","), "--instance-id", name, "--app-id", s.appID,
 		"--topic-raw", tp.Raw, "--topic-deadletter", tp.DeadLetter, "--topic-enriched", tp.Enriched, "--topic-late", tp.Late,
-		"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-kpi-partials", tp.KPIPartials, "--topic-alerts", tp.Alerts,
+		"--topic-sessions", tp.Sessions, "--topic-kpi", tp.KPI, "--topic-kpi-partials", s.appID + ".partials", "--topic-alerts", tp.Alerts,
 		"--partitions", fmt.Sprint(partitions), "--fx-rates", s.fxFile, "--metrics-listen", "", "--txn-timeout", "10s",
 		"--log-format", "json"}
 	return s.run(name, append(args, s.extra...))
@@ -299,7 +299,7 @@ func (s *setup) checkAlive() {
 // with the oracle over the raw topic.
 func (s *setup) verify(ctx context.Context) *pipelinetest.Outputs {
 	s.t.Helper()
-	if err := pipelinetest.WaitCaughtUp(ctx, s.opts, s.appID, s.topics); err != nil {
+	if err := pipelinetest.WaitCaughtUp(ctx, s.opts, s.appID, s.topics, s.appID+".partials"); err != nil {
 		s.t.Fatal(err)
 	}
 	start := time.Now()

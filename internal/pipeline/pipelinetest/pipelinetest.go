@@ -130,7 +130,7 @@ func ProduceSentinels(ctx context.Context, opts []kgo.Opt, topic string, partiti
 // WaitCaughtUp waits until the processor's stage-1 group has committed the
 // raw topic up to its end, and then its stage-2 group the partials topic up
 // to the end it had at that moment.
-func WaitCaughtUp(ctx context.Context, opts []kgo.Opt, appID string, topics kafka.Topics) error {
+func WaitCaughtUp(ctx context.Context, opts []kgo.Opt, appID string, topics kafka.Topics, partials string) error {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
@@ -168,7 +168,7 @@ func WaitCaughtUp(ctx context.Context, opts []kgo.Opt, appID string, topics kafk
 	if err := wait(appID+".stage1", topics.Raw); err != nil {
 		return err
 	}
-	return wait(appID+".stage2", topics.KPIPartials)
+	return wait(appID+".stage2", partials)
 }
 
 // RunOracle reads the raw topic (read_committed) and runs the oracle over

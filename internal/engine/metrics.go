@@ -1,8 +1,8 @@
-package processor
+package engine
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// Metrics are the processor's engine metrics (jobs add their own).
+// Metrics are the engine's metrics (jobs add their own).
 type Metrics struct {
 	consumed       prometheus.Counter
 	produced       prometheus.Counter
@@ -13,7 +13,7 @@ type Metrics struct {
 	tasks          prometheus.Gauge
 }
 
-// NewMetrics registers the processor's metrics with reg (nil: unregistered).
+// NewMetrics registers the engine's metrics with reg (nil: unregistered).
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	m := &Metrics{
 		consumed: prometheus.NewCounter(prometheus.CounterOpts{Name: "gamepulse_processor_consumed_records_total", Help: "Input records processed (in committed or aborted transactions)."}),

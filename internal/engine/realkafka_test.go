@@ -1,6 +1,6 @@
 //go:build integration
 
-package processor
+package engine
 
 import (
 	"context"

@@ -1,8 +1,7 @@
-package stream
+package engine
 
 import (
 	"math/bits"
-	"slices"
 	"time"
 )
 
@@ -19,16 +18,6 @@ func (w Window) Contains(t time.Time) bool {
 // String formats w as an ISO 8601 interval, "2026-11-25T18:04:00Z/2026-11-25T18:05:00Z".
 func (w Window) String() string {
 	return w.Start.UTC().Format(time.RFC3339Nano) + "/" + w.End.UTC().Format(time.RFC3339Nano)
-}
-
-// compare orders windows by End, then by Start descending: of two windows
-// ending together the shorter one comes first, so a minute closes before the
-// hour that rolls it up.
-func (w Window) compare(o Window) int {
-	if c := w.End.Compare(o.End); c != 0 {
-		return c
-	}
-	return o.Start.Compare(w.Start)
 }
 
 // Windowing assigns event times to tumbling windows of Size, aligned to the
@@ -73,57 +62,3 @@ func Hour(t time.Time) Window { return Windowing{Size: time.Hour}.Assign(t) }
 func IsLate(eventTime, watermark time.Time, w Windowing) bool {
 	return !w.Assign(eventTime).End.After(watermark)
 }
-
-// Timers holds the windows a task has open and tells, as the watermark
-// advances, which of them close. The zero value is ready to use. Timers are
-// not changelogged: after a restore the task registers the windows of its
-// restored state again.
-//
-// Timers keeps a sorted slice: a task has a handful of windows open at a time
-// (the minutes within the allowed lateness, the current hours), so insertion
-// in order costs less than a heap and gives the closing order for free.
-type Timers struct {
-	open []Window // sorted by Window.compare, no duplicates
-}
-
-// Add registers w and reports whether it was new. A window already due (its
-// end at or before the current watermark) is closed by the next Advance.
-func (t *Timers) Add(w Window) bool {
-	w = Window{Start: w.Start.UTC(), End: w.End.UTC()}
-	i, found := slices.BinarySearchFunc(t.open, w, Window.compare)
-	if found {
-		return false
-	}
-	t.open = slices.Insert(t.open, i, w)
-	return true
-}
-
-// Advance removes and returns, in closing order, the windows whose end is at
-// or before watermark: by end time, and of windows ending together the
-// shorter first. It returns nil when none closes.
-func (t *Timers) Advance(watermark time.Time) []Window {
-	n := 0
-	for n < len(t.open) && !t.open[n].End.After(watermark) {
-		n++
-	}
-	if n == 0 {
-		return nil
-	}
-	closed := slices.Clone(t.open[:n])
-	t.open = slices.Delete(t.open, 0, n)
-	return closed
-}
-
-// Next returns the window that closes first, if any.
-func (t *Timers) Next() (Window, bool) {
-	if len(t.open) == 0 {
-		return Window{}, false
-	}
-	return t.open[0], true
-}
-
-// Len returns the number of open windows.
-func (t *Timers) Len() int { return len(t.open) }
-
-// Reset forgets every window, as before a restore.
-func (t *Timers) Reset() { t.open = t.open[:0] }

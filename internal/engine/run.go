@@ -1,4 +1,4 @@
-package processor
+package engine
 
 import (
 	"context"
@@ -22,13 +22,13 @@ const idlePoll = 200 * time.Millisecond
 // Run processes until ctx is done. In exactly-once mode, a transaction open
 // when ctx ends is aborted and its input is processed again by whoever owns
 // the partition next.
-func (p *Processor) Run(ctx context.Context) error {
+func (p *Engine) Run(ctx context.Context) error {
 	if p.cfg.Delivery == AtLeastOnce {
 		return p.runAtLeastOnce(ctx)
 	}
 	sess, err := kgo.NewGroupTransactSession(p.clientOpts()...)
 	if err != nil {
-		return fmt.Errorf("processor: %w", err)
+		return fmt.Errorf("engine: %w", err)
 	}
 	cl := sess.Client()
 	crashed := false
@@ -62,7 +62,7 @@ func (p *Processor) Run(ctx context.Context) error {
 			continue // nothing to commit: an empty transaction would cost a round trip or more
 		}
 		if err := sess.Begin(); err != nil {
-			return fmt.Errorf("processor: begin transaction: %w", err)
+			return fmt.Errorf("engine: begin transaction: %w", err)
 		}
 		var perr error
 		var mu sync.Mutex
@@ -90,7 +90,7 @@ func (p *Processor) Run(ctx context.Context) error {
 				p.abort(ctx, sess, "shutdown")
 				return nil
 			}
-			return fmt.Errorf("processor: flush: %w", err)
+			return fmt.Errorf("engine: flush: %w", err)
 		}
 		mu.Lock()
 		failed := perr
@@ -123,7 +123,7 @@ func (p *Processor) Run(ctx context.Context) error {
 	return nil
 }
 
-func (p *Processor) abort(ctx context.Context, sess *kgo.GroupTransactSession, reason string) {
+func (p *Engine) abort(ctx context.Context, sess *kgo.GroupTransactSession, reason string) {
 	p.m.aborts.WithLabelValues(reason).Inc()
 	p.dropTasks()
 	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
@@ -134,7 +134,7 @@ func (p *Processor) abort(ctx context.Context, sess *kgo.GroupTransactSession, r
 }
 
 // poll waits at most idlePoll for records.
-func (p *Processor) poll(ctx context.Context, fn func(context.Context) kgo.Fetches) kgo.Fetches {
+func (p *Engine) poll(ctx context.Context, fn func(context.Context) kgo.Fetches) kgo.Fetches {
 	pctx, cancel := context.WithTimeout(ctx, idlePoll)
 	defer cancel()
 	return fn(pctx)
@@ -143,7 +143,7 @@ func (p *Processor) poll(ctx context.Context, fn func(context.Context) kgo.Fetch
 // fetchErr returns the fetch errors that stop the processor: authorization
 // failures, which no retry will cure. Others (a broker that cannot be
 // dialed, a group join that failed) are logged; franz-go retries them.
-func (p *Processor) fetchErr(fs kgo.Fetches) error {
+func (p *Engine) fetchErr(fs kgo.Fetches) error {
 	var fatal error
 	fs.EachError(func(t string, part int32, e error) {
 		if errors.Is(e, context.DeadlineExceeded) || errors.Is(e, context.Canceled) {
@@ -163,7 +163,7 @@ func (p *Processor) fetchErr(fs kgo.Fetches) error {
 // process runs the poll's records through their partitions' tasks, one
 // goroutine per partition, and then flushes every assigned task. Outputs are
 // gathered in partition order.
-func (p *Processor) process(ctx context.Context, adm *kadm.Client, cl *kgo.Client, fs kgo.Fetches) (*Outputs, error) {
+func (p *Engine) process(ctx context.Context, adm *kadm.Client, cl *kgo.Client, fs kgo.Fetches) (*Outputs, error) {
 	byPart := map[int32][]*kgo.Record{}
 	fs.EachRecord(func(r *kgo.Record) { byPart[r.Partition] = append(byPart[r.Partition], r) })
 	p.mu.Lock()
@@ -197,7 +197,7 @@ func (p *Processor) process(ctx context.Context, adm *kadm.Client, cl *kgo.Clien
 		})
 	}
 	if err := g.Wait(); err != nil {
-		return nil, fmt.Errorf("processor: %w", err)
+		return nil, fmt.Errorf("engine: %w", err)
 	}
 	n := 0
 	for _, recs := range byPart {
@@ -226,10 +226,10 @@ func contains(s []int32, v int32) bool {
 // runAtLeastOnce processes without transactions: outputs are produced and
 // acknowledged, then the offsets are committed. A crash in between repeats
 // outputs. It exists to measure what exactly-once costs.
-func (p *Processor) runAtLeastOnce(ctx context.Context) error {
+func (p *Engine) runAtLeastOnce(ctx context.Context) error {
 	cl, err := kgo.NewClient(p.clientOpts()...)
 	if err != nil {
-		return fmt.Errorf("processor: %w", err)
+		return fmt.Errorf("engine: %w", err)
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
@@ -254,7 +254,7 @@ func (p *Processor) runAtLeastOnce(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return nil // shutting down: the offsets are not committed, the outputs may repeat
 			}
-			return fmt.Errorf("processor: produce: %w", err)
+			return fmt.Errorf("engine: produce: %w", err)
 		}
 		p.m.produced.Add(float64(len(out.recs)))
 		if err := cl.CommitUncommittedOffsets(ctx); err != nil && ctx.Err() == nil {

@@ -1,4 +1,4 @@
-package processor
+package engine
 
 import (
 	"context"
@@ -34,8 +34,10 @@ type Closer interface {
 	Close()
 }
 
-// TaskFactory makes the task of an input partition.
-type TaskFactory func(topic string, partition int32) Task
+// TaskFactory makes the task of an input partition. An error stops the
+// engine's Run with it (a task that cannot be built is a configuration
+// error, not something a retry fixes).
+type TaskFactory func(topic string, partition int32) (Task, error)
 
 // Outputs collects the records a task emits in one transaction.
 type Outputs struct {
@@ -69,7 +71,7 @@ const (
 	AtLeastOnce Delivery = "at-least-once"
 )
 
-// Config configures a Processor.
+// Config configures a Engine.
 type Config struct {
 	Group          string        // consumer group (and transactional id prefix)
 	InstanceID     string        // stable per instance: its transactional id is Group-InstanceID, which fences its zombie after a restart
@@ -81,33 +83,55 @@ type Config struct {
 	SessionTimeout time.Duration // group session timeout: how long a silent instance keeps its partitions (0: franz-go's 45 s)
 }
 
-func (c *Config) ensureDefaults() {
+// Defaults of Config.
+const (
+	DefaultMaxPollRecords = 10000
+	DefaultTxnTimeout     = 30 * time.Second
+)
+
+// DefaultConfig returns the defaults: exactly-once, DefaultMaxPollRecords,
+// DefaultTxnTimeout. Group, InstanceID and Input have none.
+func DefaultConfig() Config {
+	return Config{Delivery: ExactlyOnce, MaxPollRecords: DefaultMaxPollRecords, TxnTimeout: DefaultTxnTimeout}
+}
+
+// EnsureDefaults fills zero fields with DefaultConfig's.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
 	if c.Delivery == "" {
-		c.Delivery = ExactlyOnce
+		c.Delivery = d.Delivery
 	}
 	if c.MaxPollRecords == 0 {
-		c.MaxPollRecords = 10000
+		c.MaxPollRecords = d.MaxPollRecords
 	}
 	if c.TxnTimeout == 0 {
-		c.TxnTimeout = 30 * time.Second
+		c.TxnTimeout = d.TxnTimeout
 	}
 }
 
-// Validate reports the first problem with c.
+// Validate reports the first problem with c, naming the field.
 func (c *Config) Validate() error {
 	switch {
-	case c.Group == "" || c.Input == "":
-		return errors.New("processor: group and input topic are required")
+	case c.Group == "":
+		return errors.New("engine: Group is required")
+	case c.Input == "":
+		return errors.New("engine: Input is required")
 	case c.InstanceID == "":
-		return errors.New("processor: an instance id is required (stable across restarts, unique per instance)")
+		return errors.New("engine: InstanceID is required (stable across restarts, unique per instance)")
 	case c.Delivery != ExactlyOnce && c.Delivery != AtLeastOnce:
-		return fmt.Errorf("processor: delivery must be %s or %s", ExactlyOnce, AtLeastOnce)
+		return fmt.Errorf("engine: Delivery must be %s or %s, got %q", ExactlyOnce, AtLeastOnce, c.Delivery)
+	case c.MaxPollRecords < 0:
+		return fmt.Errorf("engine: MaxPollRecords must be >= 0 (0: the default), got %d", c.MaxPollRecords)
+	case c.TxnTimeout < 0:
+		return fmt.Errorf("engine: TxnTimeout must be >= 0 (0: the default), got %v", c.TxnTimeout)
+	case c.SessionTimeout < 0:
+		return fmt.Errorf("engine: SessionTimeout must be >= 0 (0: franz-go's default), got %v", c.SessionTimeout)
 	}
 	return nil
 }
 
-// Processor runs tasks over the input topic's assigned partitions.
-type Processor struct {
+// Engine runs tasks over the input topic's assigned partitions.
+type Engine struct {
 	cfg     Config
 	base    []kgo.Opt
 	factory TaskFactory
@@ -124,12 +148,15 @@ type Processor struct {
 	testHook func(point string) bool
 }
 
-// New returns a processor. base holds the connection options (seeds, TLS,
-// SASL); the processor adds the group, transactional and fetch options.
-func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.Logger) (*Processor, error) {
-	cfg.ensureDefaults()
+// New returns an engine. base holds the connection options (seeds, TLS,
+// SASL); the engine adds the group, transactional and fetch options.
+func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.Logger) (*Engine, error) {
+	cfg.EnsureDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, err
+	}
+	if factory == nil {
+		return nil, errors.New("engine: a TaskFactory is required")
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -137,10 +164,10 @@ func New(cfg Config, base []kgo.Opt, factory TaskFactory, m *Metrics, log *slog.
 	if m == nil {
 		m = NewMetrics(nil)
 	}
-	return &Processor{cfg: cfg, base: base, factory: factory, log: log, m: m, tasks: map[int32]Task{}, assigned: map[int32]bool{}}, nil
+	return &Engine{cfg: cfg, base: base, factory: factory, log: log, m: m, tasks: map[int32]Task{}, assigned: map[int32]bool{}}, nil
 }
 
-func (p *Processor) clientOpts() []kgo.Opt {
+func (p *Engine) clientOpts() []kgo.Opt {
 	opts := append([]kgo.Opt{}, p.base...)
 	opts = append(opts,
 		kgo.ConsumerGroup(p.cfg.Group),
@@ -170,7 +197,7 @@ func (p *Processor) clientOpts() []kgo.Opt {
 	return opts
 }
 
-func (p *Processor) onAssigned(parts []int32) {
+func (p *Engine) onAssigned(parts []int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, part := range parts {
@@ -179,7 +206,7 @@ func (p *Processor) onAssigned(parts []int32) {
 	p.log.Info("partitions assigned", "partitions", parts)
 }
 
-func (p *Processor) onRevoked(parts []int32) {
+func (p *Engine) onRevoked(parts []int32) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	for _, part := range parts {
@@ -191,7 +218,7 @@ func (p *Processor) onRevoked(parts []int32) {
 }
 
 // dropTasks forgets every task; they are rebuilt from the changelog.
-func (p *Processor) dropTasks() {
+func (p *Engine) dropTasks() {
 	p.mu.Lock()
 	for _, t := range p.tasks {
 		closeTask(t)
@@ -213,14 +240,17 @@ func closeTask(t Task) {
 }
 
 // task returns the task of a partition, creating and restoring it.
-func (p *Processor) task(ctx context.Context, adm *kadm.Client, cl *kgo.Client, part int32) (Task, error) {
+func (p *Engine) task(ctx context.Context, adm *kadm.Client, cl *kgo.Client, part int32) (Task, error) {
 	p.mu.Lock()
 	t, ok := p.tasks[part]
 	p.mu.Unlock()
 	if ok {
 		return t, nil
 	}
-	t = p.factory(p.cfg.Input, part)
+	t, err := p.factory(p.cfg.Input, part)
+	if err != nil {
+		return nil, fmt.Errorf("make the task of partition %d: %w", part, err)
+	}
 	start := time.Now()
 	n, err := restore(ctx, adm, p.base, p.cfg.Stores, part, t)
 	if err != nil {

@@ -1,8 +1,9 @@
-package processor
+package engine
 
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -81,12 +82,12 @@ func produceInput(t *testing.T, brokers []string, n, keys int) {
 	}
 }
 
-func newProc(t *testing.T, brokers []string, instance string, delivery Delivery) *Processor {
+func newProc(t *testing.T, brokers []string, instance string, delivery Delivery) *Engine {
 	t.Helper()
 	p, err := New(Config{Group: "g", InstanceID: instance, Input: inTopic, Stores: []string{store}, Delivery: delivery,
 		MaxPollRecords: 50, TxnTimeout: 10 * time.Second},
-		[]kgo.Opt{kgo.SeedBrokers(brokers...)}, func(_ string, part int32) Task {
-			return &countTask{part: part, counts: map[string]uint64{}}
+		[]kgo.Opt{kgo.SeedBrokers(brokers...)}, func(_ string, part int32) (Task, error) {
+			return &countTask{part: part, counts: map[string]uint64{}}, nil
 		}, nil, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -266,4 +267,48 @@ func TestFailedProduceAborts(t *testing.T) {
 		t.Fatal("no produce was refused: the test did not test anything")
 	}
 	checkExactlyOnce(t, got, 1500)
+}
+
+func TestValidateNamesTheField(t *testing.T) {
+	ok := DefaultConfig()
+	ok.Group, ok.InstanceID, ok.Input = "g", "a", "in"
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	for field, mut := range map[string]func(*Config){
+		"Group":          func(c *Config) { c.Group = "" },
+		"Input":          func(c *Config) { c.Input = "" },
+		"InstanceID":     func(c *Config) { c.InstanceID = "" },
+		"Delivery":       func(c *Config) { c.Delivery = "maybe" },
+		"MaxPollRecords": func(c *Config) { c.MaxPollRecords = -1 },
+		"TxnTimeout":     func(c *Config) { c.TxnTimeout = -1 },
+		"SessionTimeout": func(c *Config) { c.SessionTimeout = -1 },
+	} {
+		c := ok
+		mut(&c)
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), field) {
+			t.Errorf("%s: error %v does not name the field", field, err)
+		}
+	}
+	if _, err := New(ok, nil, nil, nil, nil); err == nil {
+		t.Error("New without a TaskFactory succeeded")
+	}
+}
+
+// A task that cannot be made stops Run with the factory's error instead of
+// a panic.
+func TestFactoryErrorStopsRun(t *testing.T) {
+	b := newCluster(t).ListenAddrs()
+	produceInput(t, b, 10, 3)
+	boom := errors.New("no task today")
+	p, err := New(Config{Group: "g", InstanceID: "a", Input: inTopic, Stores: []string{store}},
+		[]kgo.Opt{kgo.SeedBrokers(b...)}, func(string, int32) (Task, error) { return nil, boom }, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := p.Run(ctx); !errors.Is(err, boom) {
+		t.Fatalf("Run = %v, want %v", err, boom)
+	}
 }

@@ -1,4 +1,4 @@
-package stream
+package engine
 
 import (
 	"fmt"
@@ -35,13 +35,13 @@ func (c *WatermarkConfig) EnsureDefaults() {
 	}
 }
 
-// Validate reports the first problem with c.
+// Validate reports the first problem with c, naming the field.
 func (c *WatermarkConfig) Validate() error {
 	switch {
 	case c.AllowedLateness < 0:
-		return fmt.Errorf("stream: allowed lateness must be >= 0, got %v", c.AllowedLateness)
+		return fmt.Errorf("engine: AllowedLateness must be >= 0, got %v", c.AllowedLateness)
 	case c.IdleTimeout <= 0:
-		return fmt.Errorf("stream: idle timeout must be > 0, got %v", c.IdleTimeout)
+		return fmt.Errorf("engine: IdleTimeout must be > 0, got %v", c.IdleTimeout)
 	}
 	return nil
 }

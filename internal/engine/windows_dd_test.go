@@ -1,4 +1,4 @@
-package stream
+package engine
 
 import (
 	"fmt"
@@ -28,14 +28,11 @@ import (
 //	status now=D                Partition(p, now) of every assigned partition, one per line:
 //	                            p0 max=… wm=… eff=… seen=D active|idle
 //
-// Windows and timers:
+// Windows:
 //
 //	windows size=D              the window of each input event time
 //	late [wm=T] [size=1m]       IsLate of each input event time against wm (default:
 //	                            the tracker's Current()); prints "TIME WINDOW late|on-time"
-//	add [size=1m]               Timers.Add of the window of each input event time
-//	advance wm=T | now=D        Timers.Advance to wm, or to the tracker's Combined(now);
-//	                            prints the windows closed, in order, or "none"
 
 var (
 	baseDate  = time.Date(2026, 11, 25, 0, 0, 0, 0, time.UTC)
@@ -51,8 +48,7 @@ func TestDataDriven(t *testing.T) {
 
 // ddDriver holds the state of one data-driven file.
 type ddDriver struct {
-	wm     *Watermarks
-	timers Timers
+	wm *Watermarks
 }
 
 func (d *ddDriver) run(t *testing.T, c *datadriven.Case) string {
@@ -129,7 +125,7 @@ func (d *ddDriver) run(t *testing.T, c *datadriven.Case) string {
 		if err != nil {
 			return "error: " + err.Error()
 		}
-		d.wm, d.timers = w, Timers{}
+		d.wm = w
 		cfg := w.Config()
 		fmt.Fprintf(&out, "lateness=%v idle=%v", cfg.AllowedLateness, cfg.IdleTimeout)
 
@@ -202,30 +198,6 @@ func (d *ddDriver) run(t *testing.T, c *datadriven.Case) string {
 				verdict = "late"
 			}
 			fmt.Fprintf(&out, "%s %s %s\n", fmtTime(et), fmtWindow(win.Assign(et)), verdict)
-		}
-
-	case "add":
-		win := Windowing{Size: durArg("size", time.Minute)}
-		for _, et := range inputTimes() {
-			w := win.Assign(et)
-			verdict := "exists"
-			if d.timers.Add(w) {
-				verdict = "added"
-			}
-			fmt.Fprintf(&out, "%s %s\n", fmtWindow(w), verdict)
-		}
-
-	case "advance":
-		wm, ok := timeArg("wm")
-		if !ok {
-			wm = tracker().Combined(nowArg())
-		}
-		closed := d.timers.Advance(wm)
-		if len(closed) == 0 {
-			out.WriteString("none")
-		}
-		for _, w := range closed {
-			fmt.Fprintf(&out, "%s\n", fmtWindow(w))
 		}
 
 	default:

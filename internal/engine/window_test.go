@@ -1,4 +1,4 @@
-package stream
+package engine
 
 import (
 	"testing"
@@ -31,26 +31,4 @@ func TestWindowBasics(t *testing.T) {
 		}
 	}()
 	Windowing{}.Assign(et)
-}
-
-func TestTimersAccessors(t *testing.T) {
-	var tm Timers
-	if _, ok := tm.Next(); ok || tm.Len() != 0 || tm.Advance(time.Now()) != nil {
-		t.Fatal("zero Timers not empty")
-	}
-	et := time.Date(2026, 11, 25, 18, 4, 30, 0, time.UTC)
-	tm.Add(Hour(et))
-	tm.Add(Minute(et))
-	// The same window in another zone is the same window.
-	cet := time.FixedZone("CET", 3600)
-	if tm.Add(Window{Start: Minute(et).Start.In(cet), End: Minute(et).End.In(cet)}) {
-		t.Error("the same window in another zone added twice")
-	}
-	if n, ok := tm.Next(); !ok || n != Minute(et) || tm.Len() != 2 {
-		t.Errorf("Next = %v, %v; Len %d", n, ok, tm.Len())
-	}
-	tm.Reset()
-	if tm.Len() != 0 {
-		t.Error("Reset left windows")
-	}
 }

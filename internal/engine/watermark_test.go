@@ -1,11 +1,14 @@
-package stream
+package engine
 
 import (
+	"flag"
 	"math/rand/v2"
 	"sync"
 	"testing"
 	"time"
 )
+
+var seedFlag = flag.Uint64("seed", 0, "seed of the randomized tests (0: from the clock)")
 
 func TestWatermarkConfig(t *testing.T) {
 	var c WatermarkConfig
