@@ -185,7 +185,6 @@ func TestUnknownFormatIsAUsageError(t *testing.T) {
 		{"dashboards", "export", t.TempDir(), "--format", "yaml"},
 		{"loadtest", "--api-key", "k", "--format", "yaml"},
 		{"demo", "--format", "yaml"},
-		{"bench-process", "--mode", "fast"},
 		{"process", "--delivery", "twice"},
 	} {
 		_, _, err := runCLI(t, nil, args...)

@@ -125,8 +125,6 @@ func flagChoices(command, flagName string) []string {
 		return outputFormatList
 	case "dashboards format":
 		return []string{"text", "rules"}
-	case "bench-process mode":
-		return []string{"throughput", "latency"}
 	}
 	return nil
 }
@@ -154,7 +152,7 @@ var (
 // one rule unless a command needs its own.
 func flagRuleOf(command, flagName string) (flagRule, bool) {
 	switch command + " " + flagName {
-	case "loadtest duration", "bench-process duration", "bench-process rate":
+	case "loadtest duration":
 		return positive, true // 0 would measure nothing
 	}
 	switch flagName {

@@ -50,7 +50,6 @@ func commands() []command {
 		topicsCommand(),
 		tailCommand(),
 		loadtestCommand(),
-		benchProcessCommand(),
 		settingsCommand(),
 		{name: "version", summary: "print the version, the commit and the Go version (also gamepulse --version)", run: runVersion},
 	}
@@ -126,6 +125,9 @@ func Main(ctx context.Context, env *Env, args []string) error {
 	}
 	if args[0] == "--version" || args[0] == "-version" {
 		args = append([]string{"version"}, args[1:]...)
+	}
+	if args[0] == "bench-process" {
+		return &usageError{command: args[0], err: errors.New("bench-process moved to its own binary, which links the test helpers this one does not: go build -o bin/ ./cmd/gamepulse ./cmd/gamepulse-bench, then bin/gamepulse-bench process (same flags)")}
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
