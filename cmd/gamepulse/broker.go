@@ -24,16 +24,13 @@ Example:
   gamepulse broker --listen 127.0.0.1:9092 --data-dir ./data/broker`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
 		var cfg kafka.BrokerConfig
 		fs.StringVar(&cfg.Listen, "listen", "127.0.0.1:9092", "address to listen on (host:port; port 0 picks a free one)")
 		fs.StringVar(&cfg.DataDir, "data-dir", "data/broker", "directory for the broker's durable state; empty keeps it in memory")
 		fs.BoolVar(&cfg.SyncWrites, "sync-writes", true, "fsync each produced batch before acknowledging it")
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
+		log, _, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}

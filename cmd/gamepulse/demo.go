@@ -54,9 +54,9 @@ Examples:
   go run ./cmd/gamepulse demo --kafka-outage 60s --stall-loader 60s --faults-after 45s`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		tf := addTopicFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
+		tf := o.addTopics()
 		gf := addGatewayFlags(fs, false)
 		af := addAdminFlags(fs, "127.0.0.1:9100", true)
 		sf := addSimulateFlags(fs, false)
@@ -80,14 +80,7 @@ Examples:
 		fs.Lookup("late").DefValue, sf.late = "0.02", 0.02
 		fs.Lookup("malformed").DefValue, sf.malformed = "0.005", 0.005
 		fs.Lookup("partitions").DefValue, tf.partitions = "4", 4
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
+		log, topics, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}

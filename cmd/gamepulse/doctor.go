@@ -33,25 +33,18 @@ Examples:
   gamepulse doctor --brokers 127.0.0.1:9092 --format json`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
+		o.addTopics()
 		format := fs.String("format", "text", "output: text or json")
 		timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")
-		if err := resolve(fs, env, args); err != nil {
+		log, topics, err := o.start(args, 0)
+		if err != nil {
 			return err
 		}
 		if *format != "text" && *format != "json" {
 			return fmt.Errorf("doctor: --format must be text or json, got %q", *format)
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
 		}
 		cl, err := newKafkaClient(kf.config("gamepulse-doctor"), nil, log)
 		if err != nil {

@@ -45,20 +45,13 @@ Example:
   GAMEPULSE_API_KEYS=demo-key=space-raiders gamepulse gateway --listen :8080 --brokers 127.0.0.1:9092`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
+		o.addTopics()
 		gf := addGatewayFlags(fs, true)
 		af := addAdminFlags(fs, "127.0.0.1:9100", true)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
+		log, topics, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}

@@ -2,14 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
-	"net/url"
-	"os"
-	"path/filepath"
-	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,22 +47,15 @@ Example:
   gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
+		tf := o.addTopics()
 		addOutputTopicFlags(fs, tf)
 		lc := addLoadFlags(fs)
 		af := addAdminFlags(fs, "127.0.0.1:9102", false)
 		progressEvery := fs.Duration("progress-every", 10*time.Second, "log a progress line (rows/s by table, lag, freshness) this often; 0: never")
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
+		log, topics, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}
@@ -107,66 +94,6 @@ func addLoadFlags(fs *flag.FlagSet) *loadFlags {
 	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", 45*time.Second, "the loader group's session timeout: how long a dead loader keeps its partitions")
 	fs.DurationVar(&f.cfg.AutoSuspend, "warehouse-auto-suspend", time.Minute, "the Snowflake warehouse's AUTO_SUSPEND, for the estimate of its running time (gamepulse_loader_warehouse_active_seconds_total)")
 	return f
-}
-
-// warehouseUse is what a command does with the warehouse it opens.
-type warehouseUse int
-
-const (
-	createWarehouse warehouseUse = iota // load, demo: create it if needed, migrate, write
-	writeWarehouse                      // replay: it must exist; migrate, write
-	readWarehouse                       // query, kpis, reconcile: it must exist; read only, no migrations
-)
-
-// openWarehouse opens the warehouse a URL names for use. Only the writers
-// migrate it; a reader that found no warehouse fails rather than report on
-// an empty one.
-func openWarehouse(ctx context.Context, raw string, use warehouseUse) (warehouse.Warehouse, error) {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return nil, fmt.Errorf("--warehouse %q: %w", raw, err)
-	}
-	var wh warehouse.Warehouse
-	switch u.Scheme {
-	case "duckdb":
-		path := u.Path // duckdb:///abs/path
-		if u.Opaque != "" {
-			path = u.Opaque // duckdb:rel/path
-		}
-		if u.Host != "" || path == "" {
-			return nil, fmt.Errorf("--warehouse %q: want duckdb:///abs/path/file.duckdb or duckdb:rel/path/file.duckdb", raw)
-		}
-		if use == createWarehouse {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-				return nil, err
-			}
-			wh, err = warehouse.OpenDuckDB(path)
-		} else {
-			wh, err = warehouse.OpenExistingDuckDB(path, use == readWarehouse)
-		}
-		if errors.Is(err, warehouse.ErrNoWarehouse) {
-			return nil, fmt.Errorf("%w (check --warehouse; gamepulse load and demo create it)", err)
-		}
-		if err != nil {
-			return nil, err
-		}
-	case "snowflake":
-		// snowflake://user:password@account/DB/SCHEMA?warehouse=W&role=R
-		// is gosnowflake's DSN after the scheme (see warehouse.OpenSnowflake).
-		if wh, err = warehouse.OpenSnowflake(strings.TrimPrefix(raw, "snowflake://")); err != nil {
-			return nil, err
-		}
-	default:
-		return nil, fmt.Errorf("--warehouse %q: unknown scheme %q (duckdb or snowflake)", raw, u.Scheme)
-	}
-	if use == readWarehouse {
-		return wh, nil
-	}
-	if err := wh.Migrate(ctx); err != nil {
-		wh.Close()
-		return nil, err
-	}
-	return wh, nil
 }
 
 // startLoader opens the warehouse and runs the loader in g; the warehouse

@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -339,25 +338,4 @@ func loadtestBodies(format string, gz bool, batch, n int) ([][]byte, string, err
 		bodies = append(bodies, body)
 	}
 	return bodies, ctype, nil
-}
-
-// procCPU returns the user+system CPU seconds of a process (0 for pid 0).
-func procCPU(pid int) (float64, error) {
-	if pid == 0 {
-		return 0, nil
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("loadtest: read gateway CPU time: %w", err)
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(fields) < 13 {
-		return 0, errors.New("loadtest: unexpected /proc stat format")
-	}
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	const clockTicks = 100 // USER_HZ on Linux
-	return (utime + stime) / clockTicks, nil
 }

@@ -52,20 +52,13 @@ Example:
   gamepulse process --brokers 127.0.0.1:9092 --instance-id proc-1 --metrics-listen 127.0.0.1:9101`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
+		tf := o.addTopics()
 		pf := addProcessFlags(fs, tf)
 		af := addAdminFlags(fs, "127.0.0.1:9101", true)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
+		log, topics, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}

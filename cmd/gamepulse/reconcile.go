@@ -44,8 +44,8 @@ Examples:
   gamepulse reconcile --every 5m --lookback 2h --metrics-listen 127.0.0.1:9103`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
 		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
 		from := fs.String("from", "", "start of the range, RFC 3339; empty: --lookback before --to")
 		to := fs.String("to", "", "end of the range (exclusive), RFC 3339; empty: --settle before now")
@@ -55,15 +55,12 @@ Examples:
 		format := fs.String("format", "table", "output format: table or json")
 		maxPrint := fs.Int("max-differences", 100, "print at most this many differences per table")
 		af := addAdminFlags(fs, "127.0.0.1:9103", false) // served with --every only
-		if err := resolve(fs, env, args); err != nil {
+		log, _, err := o.start(args, 0)
+		if err != nil {
 			return err
 		}
 		if *format != "table" && *format != "json" {
 			return fmt.Errorf("reconcile: --format must be table or json, got %q", *format)
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
 		}
 		rangeAt := func(now time.Time) (time.Time, time.Time, error) {
 			t := now.Add(-*settle)

@@ -39,10 +39,10 @@ Examples:
   gamepulse replay --topic gamepulse.sessions --replay-partitions 3 --from start`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
+		tf := o.addTopics()
 		addOutputTopicFlags(fs, tf)
 		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
 		topic := fs.String("topic", "", "the topic to replay: the enriched events, sessions, KPI, alerts or dead-letter topic")
@@ -50,14 +50,7 @@ Examples:
 		from := fs.String("from", "", `first offset, RFC 3339 time or "start"`)
 		to := fs.String("to", "loaded", `end offset (exclusive), RFC 3339 time or "loaded"`)
 		rows := fs.Int("batch-rows", 50000, "rows per warehouse transaction")
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
+		log, topics, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}

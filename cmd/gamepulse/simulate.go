@@ -49,19 +49,12 @@ Examples:
   gamepulse simulate --seed 7 --count 100000 --late 0.02 --duplicates 0.01 --out events.ndjson`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
+		o := newOpening(env, c)
+		fs := o.fs
 		sf := addSimulateFlags(fs, true)
-		kf := addKafkaFlags(fs, "")
-		tf := addTopicFlags(fs)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
+		kf := o.addKafka("")
+		o.addTopics()
+		log, topics, err := o.start(args, 0)
 		if err != nil {
 			return err
 		}

@@ -45,9 +45,9 @@ Examples:
 To see which topics there are and how many records they hold: gamepulse topics.`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
 		names := addTopicNameFlags(fs)
 		fromStart := fs.Bool("from-beginning", false, "start at each partition's first record")
 		last := fs.Int64("last", 10, "without --from-beginning: start this many offsets before each partition's end")
@@ -56,7 +56,8 @@ To see which topics there are and how many records they hold: gamepulse topics.`
 		follow := fs.Bool("follow", false, "keep waiting for new records instead of stopping at the end")
 		isolation := fs.String("isolation", "read_committed", "read_committed (aborted transactions hidden) or read_uncommitted")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up when Kafka does not answer within this long")
-		if err := resolveArgs(fs, env, args, 1); err != nil {
+		log, _, err := o.start(args, 1)
+		if err != nil {
 			return err
 		}
 		topic := fs.Arg(0)
@@ -74,10 +75,6 @@ To see which topics there are and how many records they hold: gamepulse topics.`
 		}
 		if *last < 0 || *maxN < 0 {
 			return errors.New("tail: --last and --max must be >= 0")
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
 		}
 		kc := kf.config("gamepulse-tail")
 

@@ -37,14 +37,15 @@ Examples:
 To look at the records themselves: gamepulse tail TOPIC.`,
 	}
 	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
+		o := newOpening(env, c)
+		fs := o.fs
+		kf := o.addKafka("127.0.0.1:9092")
 		names := addTopicNameFlags(fs)
 		all := fs.Bool("all", false, "list every topic of the cluster, not only the pipeline's")
 		format := fs.String("format", "table", "output: table or json")
 		timeout := fs.Duration("timeout", 10*time.Second, "give up when Kafka does not answer within this long")
-		if err := resolve(fs, env, args); err != nil {
+		log, _, err := o.start(args, 0)
+		if err != nil {
 			return err
 		}
 		if fs.NArg() > 0 {
@@ -52,10 +53,6 @@ To look at the records themselves: gamepulse tail TOPIC.`,
 		}
 		if *format != "table" && *format != "json" {
 			return fmt.Errorf("topics: --format must be table or json, got %q", *format)
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
 		}
 		cl, err := newKafkaClient(kf.config("gamepulse-topics"), nil, log)
 		if err != nil {
