@@ -16,6 +16,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
@@ -322,5 +323,28 @@ func TestVersionSaysTheCommitAndTheGoVersion(t *testing.T) {
 			!strings.HasPrefix(lines[1], "commit: ") || !strings.HasPrefix(lines[2], "go: "+runtime.Version()) {
 			t.Errorf("%q: exit %d, stderr %q, stdout:\n%s", args, code, stderr, out)
 		}
+	}
+}
+
+// TestValidationErrorsNameFlags: the components' Validate errors name Config
+// fields; what the user reads names the flags, and the error still unwraps
+// to the component's.
+func TestValidationErrorsNameFlags(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"gateway: MaxEvents must be ≥ 1, got 0", "gateway: --max-events must be ≥ 1, got 0"},
+		{"gateway: no API keys: set Keys", "gateway: no API keys: set GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file"},
+		{"topics: kafka: Partitions must be >= 1, got 0", "topics: kafka: --partitions must be >= 1, got 0"},
+		{"kafka client: kafka: TLSCertFile and TLSKeyFile go together", "kafka client: kafka: --kafka-tls-cert and --kafka-tls-key go together"},
+		{"loader: BatchRows must be ≥ 1, got -1", "loader: --batch-rows must be ≥ 1, got -1"},
+		{"query: MaxEvents is not a field here", "query: MaxEvents is not a field here"},
+	} {
+		orig := errors.New(tc.in)
+		err := withFlagNames(orig)
+		if err.Error() != tc.want || !errors.Is(err, orig) {
+			t.Errorf("%q: got %q (unwraps: %v), want %q", tc.in, err, errors.Is(err, orig), tc.want)
+		}
+	}
+	if kafkaCfg := (kafka.Config{}); withFlagNames(kafkaCfg.Validate()).Error() != "kafka: no brokers configured (--brokers)" {
+		t.Errorf("kafka: got %v", withFlagNames(kafkaCfg.Validate()))
 	}
 }

@@ -35,7 +35,7 @@ Examples:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		o.addTopics()
 		format := fs.String("format", "text", "output: text or json")
 		timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"log/slog"
 	"math"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -214,4 +215,67 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// fieldFlags maps, for each component whose Validate names Config fields
+// ("gateway: MaxEvents must be ≥ 1, got 0"), a field to the flag that sets
+// it. Main rewrites the errors it returns with it, so that users read
+// "gateway: --max-events must be ≥ 1, got 0". It is the one place where a
+// library's setting meets its flag.
+var fieldFlags = map[string]map[string]string{
+	"gateway": {
+		"Listen": "--listen", "MaxBodyBytes": "--max-body-bytes", "MaxDecompressedBytes": "--max-decompressed-bytes",
+		"MaxEvents": "--max-events", "MaxEventBytes": "--max-event-bytes", "MaxDepth": "--max-depth",
+		"MaxPast": "--max-past", "MaxFuture": "--max-future", "RateLimit": "--rate-limit", "RateBurst": "--rate-burst",
+		"MaxPendingEvents": "--max-pending-events", "ProduceTimeout": "--produce-timeout", "RetryAfter": "--retry-after",
+		"CORSOrigins": "--cors-origins", "Topic": "--topic-raw",
+		"Keys": "GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file",
+	},
+	"kafka": {
+		"Brokers": "--brokers", "SASLUser": "--kafka-sasl-user", "TLSCertFile": "--kafka-tls-cert", "TLSKeyFile": "--kafka-tls-key",
+		"Partitions": "--partitions", "Replication": "--replication", "Raw": "--topic-raw", "DeadLetter": "--topic-deadletter",
+	},
+	"loader": {
+		"Group": "--load-group", "BatchRows": "--batch-rows", "BatchBytes": "--batch-bytes", "BatchInterval": "--batch-interval",
+		"SessionTimeout": "--load-session-timeout", "AutoSuspend": "--warehouse-auto-suspend",
+	},
+}
+
+var fieldWord = regexp.MustCompile(`\b[A-Z][A-Za-z]*\b`)
+
+// flagError is an error whose message names flags where the component's
+// named Config fields; it unwraps to the original.
+type flagError struct {
+	msg string
+	err error
+}
+
+func (e *flagError) Error() string { return e.msg }
+func (e *flagError) Unwrap() error { return e.err }
+
+// withFlagNames rewrites the Config fields that err's message names, after
+// a "component: " of fieldFlags, into the flags that set them.
+func withFlagNames(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	out := msg
+	for component, flags := range fieldFlags {
+		i := strings.Index(out, component+": ")
+		if i < 0 {
+			continue
+		}
+		head, tail := out[:i], out[i:]
+		out = head + fieldWord.ReplaceAllStringFunc(tail, func(w string) string {
+			if f, ok := flags[w]; ok {
+				return f
+			}
+			return w
+		})
+	}
+	if out == msg {
+		return err
+	}
+	return &flagError{msg: out, err: err}
 }

@@ -47,7 +47,7 @@ Example:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		o.addTopics()
 		gf := addGatewayFlags(fs, true)
 		af := addAdminFlags(fs, "127.0.0.1:9100", true)
@@ -89,7 +89,7 @@ type gatewayFlags struct {
 // addGatewayFlags registers the gateway settings; with keys it also registers
 // --api-keys and --api-keys-file (the demo makes its own keys).
 func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
-	d := gateway.Defaults()
+	d := gateway.DefaultConfig()
 	f := &gatewayFlags{cfg: d}
 	c := &f.cfg
 	fs.StringVar(&c.Listen, "listen", d.Listen, "HTTP listen address")

@@ -49,7 +49,7 @@ Example:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		tf := o.addTopics()
 		addOutputTopicFlags(fs, tf)
 		lc := addLoadFlags(fs)
@@ -85,14 +85,15 @@ type loadFlags struct {
 }
 
 func addLoadFlags(fs *flag.FlagSet) *loadFlags {
-	f := &loadFlags{}
+	f := &loadFlags{cfg: loader.DefaultConfig()}
+	d := loader.DefaultConfig()
 	fs.StringVar(&f.warehouse, "warehouse", defaultWarehouse, warehouseHelp)
-	fs.StringVar(&f.cfg.Group, "load-group", loader.DefaultGroup, "the loader's consumer group")
-	fs.IntVar(&f.cfg.BatchRows, "batch-rows", 50000, "apply a batch when it holds this many rows")
-	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", 32<<20, "or this many bytes of record values")
-	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", time.Second, "or when its first record is this old (freshness against warehouse statements)")
-	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", 45*time.Second, "the loader group's session timeout: how long a dead loader keeps its partitions")
-	fs.DurationVar(&f.cfg.AutoSuspend, "warehouse-auto-suspend", time.Minute, "the Snowflake warehouse's AUTO_SUSPEND, for the estimate of its running time (gamepulse_loader_warehouse_active_seconds_total)")
+	fs.StringVar(&f.cfg.Group, "load-group", d.Group, "the loader's consumer group")
+	fs.IntVar(&f.cfg.BatchRows, "batch-rows", d.BatchRows, "apply a batch when it holds this many rows")
+	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", d.BatchBytes, "or this many bytes of record values")
+	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", d.BatchInterval, "or when its first record is this old (freshness against warehouse statements)")
+	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", d.SessionTimeout, "the loader group's session timeout: how long a dead loader keeps its partitions")
+	fs.DurationVar(&f.cfg.AutoSuspend, "warehouse-auto-suspend", d.AutoSuspend, "the Snowflake warehouse's AUTO_SUSPEND, for the estimate of its running time (gamepulse_loader_warehouse_active_seconds_total)")
 	return f
 }
 
@@ -112,7 +113,11 @@ func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.
 	}
 	cfg := f.cfg
 	cfg.Topics = topics
-	l := loader.New(cfg, base, sink, loader.NewMetrics(reg), log)
+	l, err := loader.New(cfg, base, sink, loader.NewMetrics(reg), log)
+	if err != nil {
+		sink.Close()
+		return nil, nil, err
+	}
 	g.Go(func() error {
 		defer sink.Close()
 		err := l.Run(ctx)

@@ -131,7 +131,7 @@ func Main(ctx context.Context, env *Env, args []string) error {
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			err := c.run(ctx, env, args[1:])
+			err := withFlagNames(c.run(ctx, env, args[1:]))
 			var ue *usageError
 			if errors.As(err, &ue) && ue.command == "" {
 				ue.command = c.name

@@ -54,7 +54,7 @@ Example:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		tf := o.addTopics()
 		pf := addProcessFlags(fs, tf)
 		af := addAdminFlags(fs, "127.0.0.1:9101", true)

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
@@ -41,7 +42,7 @@ Examples:
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		tf := o.addTopics()
 		addOutputTopicFlags(fs, tf)
 		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
@@ -86,7 +87,10 @@ Examples:
 		if err != nil {
 			return err
 		}
-		l := loader.New(loader.Config{Topics: topics, BatchRows: *rows}, base, w, nil, log)
+		l, err := loader.New(loader.Config{Topics: topics, BatchRows: *rows}, base, w, nil, log)
+		if err != nil {
+			return err
+		}
 		start := time.Now()
 		progress, clear := replayProgress(env.Stderr, start)
 		st, err := l.Replay(ctx, req, progress)

@@ -12,6 +12,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/recordjson"
 )
 
@@ -47,7 +48,7 @@ To see which topics there are and how many records they hold: gamepulse topics.`
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		names := addTopicNameFlags(fs)
 		fromStart := fs.Bool("from-beginning", false, "start at each partition's first record")
 		last := fs.Int64("last", 10, "without --from-beginning: start this many offsets before each partition's end")

@@ -39,7 +39,7 @@ To look at the records themselves: gamepulse tail TOPIC.`,
 	c.run = func(ctx context.Context, env *Env, args []string) error {
 		o := newOpening(env, c)
 		fs := o.fs
-		kf := o.addKafka("127.0.0.1:9092")
+		kf := o.addKafka(kafka.DefaultBrokers)
 		names := addTopicNameFlags(fs)
 		all := fs.Bool("all", false, "list every topic of the cluster, not only the pipeline's")
 		format := fs.String("format", "table", "output: table or json")

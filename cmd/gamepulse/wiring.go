@@ -66,8 +66,11 @@ func addAdminFlags(fs *flag.FlagSet, listen string, pprof bool) *adminFlags {
 // adminRoutes adds the admin endpoints to mux: the live page at /, its
 // event stream and snapshot, /metrics, and /debug/pprof when pprof. The
 // page's sampler runs in g until ctx ends.
-func adminRoutes(ctx context.Context, g *errgroup.Group, mux *http.ServeMux, pprof bool, reg *prometheus.Registry, log *slog.Logger) {
-	page := livepage.New(reg, livepage.WithLogger(log.With("component", "livepage")))
+func adminRoutes(ctx context.Context, g *errgroup.Group, mux *http.ServeMux, pprof bool, reg *prometheus.Registry, log *slog.Logger) error {
+	page, err := livepage.New(livepage.DefaultConfig(), reg, log.With("component", "livepage"))
+	if err != nil {
+		return err
+	}
 	g.Go(func() error { return page.Run(ctx) })
 	mux.Handle("/", page)
 	mux.Handle("GET /metrics", metricsHandler(reg))
@@ -75,6 +78,7 @@ func adminRoutes(ctx context.Context, g *errgroup.Group, mux *http.ServeMux, ppr
 		mux.HandleFunc("/debug/pprof/", httppprof.Index)
 		mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
 	}
+	return nil
 }
 
 // serveAdmin binds the admin address of f and serves the admin endpoints
@@ -90,7 +94,10 @@ func serveAdmin(ctx context.Context, g *errgroup.Group, f *adminFlags, reg *prom
 		return "", fmt.Errorf("--metrics-listen: %w", err)
 	}
 	mux := http.NewServeMux()
-	adminRoutes(ctx, g, mux, f.pprof, reg, log)
+	if err := adminRoutes(ctx, g, mux, f.pprof, reg, log); err != nil {
+		ln.Close()
+		return "", err
+	}
 	srv := &http.Server{Handler: requireToken(f.token, mux), ReadHeaderTimeout: 5 * time.Second}
 	g.Go(func() error {
 		<-ctx.Done()
@@ -266,6 +273,7 @@ type kafkaFlags struct {
 
 func addKafkaFlags(fs *flag.FlagSet, defaultBrokers string) *kafkaFlags {
 	k := &kafkaFlags{}
+	d := kafka.DefaultConfig()
 	fs.StringVar(&k.brokers, "brokers", defaultBrokers, "Kafka seed brokers, comma-separated host:port")
 	fs.BoolVar(&k.tls, "kafka-tls", false, "connect to Kafka with TLS")
 	fs.StringVar(&k.tlsCA, "kafka-tls-ca", "", "PEM CA bundle for Kafka TLS (default: system roots)")
@@ -275,7 +283,7 @@ func addKafkaFlags(fs *flag.FlagSet, defaultBrokers string) *kafkaFlags {
 	fs.StringVar(&k.saslMech, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL user")
 	fs.StringVar(&k.saslPass, "kafka-sasl-password", "", "SASL password (prefer the environment variable)")
-	fs.StringVar(&k.compression, "kafka-compression", "lz4", "compression of produced batches: lz4, snappy, zstd, gzip or none")
+	fs.StringVar(&k.compression, "kafka-compression", d.Compression, "compression of produced batches: lz4, snappy, zstd, gzip or none")
 	return k
 }
 
