@@ -69,10 +69,10 @@ func TestStrayArgumentsAreRefusedByName(t *testing.T) {
 		"tail":            {"tail", "gamepulse.events.raw", "extra"},
 	}
 	for _, c := range commands() {
-		switch c.name {
+		switch c.Name() {
 		case "query", "dashboards", "settings", "version", "tail":
 		default:
-			cases["every command/"+c.name] = []string{c.name, "extra"}
+			cases["every command/"+c.Name()] = []string{c.Name(), "extra"}
 		}
 	}
 	for name, args := range cases {
@@ -161,8 +161,8 @@ func TestHelpSaysWhatTheDemoRuns(t *testing.T) {
 		}
 	}
 	for _, c := range commands() {
-		if c.name == "load" && !strings.Contains(c.summary, "Snowflake") {
-			t.Errorf("load's summary leaves out Snowflake: %s", c.summary)
+		if c.Name() == "load" && !strings.Contains(c.Summary(), "Snowflake") {
+			t.Errorf("load's summary leaves out Snowflake: %s", c.Summary())
 		}
 	}
 }
@@ -211,14 +211,14 @@ func TestEveryNumericFlagRefusesAValueOutsideItsRule(t *testing.T) {
 			if !numeric {
 				return
 			}
-			r, ok := flagRuleOf(c.name, f.Name)
+			r, ok := flagRuleOf(c.Name(), f.Name)
 			if !ok {
-				t.Errorf("%s --%s (default %v) has no rule in flagRuleOf", c.name, f.Name, v)
+				t.Errorf("%s --%s (default %v) has no rule in flagRuleOf", c.Name(), f.Name, v)
 				return
 			}
 			for _, bad := range badValues(f, r) {
-				t.Run(c.name+"/"+f.Name+"="+bad, func(t *testing.T) {
-					out, stderr, err := runCLI(t, nil, c.name, "--"+f.Name, bad)
+				t.Run(c.Name()+"/"+f.Name+"="+bad, func(t *testing.T) {
+					out, stderr, err := runCLI(t, nil, c.Name(), "--"+f.Name, bad)
 					want := "--" + f.Name + " must be " + r.text + ", got "
 					var ue *usageError
 					if !errors.As(err, &ue) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), strings.TrimLeft(bad, "-")) {

@@ -19,11 +19,15 @@ const (
 	warehouseHelp    = "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN (see gamepulse help load)"
 )
 
-func loadCommand() command {
-	c := command{
-		name:    "load",
-		summary: "warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once",
-		usage: `Usage: gamepulse load --brokers ADDRS [--warehouse URL] [flags]
+// LoadCommand is gamepulse load: warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once.
+type LoadCommand struct{}
+
+func (*LoadCommand) Name() string { return "load" }
+func (*LoadCommand) Summary() string {
+	return "warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once"
+}
+func (*LoadCommand) Usage() string {
+	return `Usage: gamepulse load --brokers ADDRS [--warehouse URL] [flags]
 
 Reads the enriched events, sessions, KPI, alerts and dead-letter topics
 (read_committed) in a consumer group and writes them into warehouse tables:
@@ -44,39 +48,39 @@ auth with authenticator=SNOWFLAKE_JWT&privateKey=...). The Snowflake sink is
 tested against the fakesnow emulator only.
 
 Example:
-  gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`,
+  gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *LoadCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	tf := o.addTopics()
+	addOutputTopicFlags(fs, tf)
+	lc := addLoadFlags(fs)
+	af := addAdminFlags(fs, "127.0.0.1:9102", false)
+	progressEvery := fs.Duration("progress-every", 10*time.Second, "log a progress line (rows/s by table, lag, freshness) this often; 0: never")
+	log, topics, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		o := newOpening(env, c)
-		fs := o.fs
-		kf := o.addKafka(kafka.DefaultBrokers)
-		tf := o.addTopics()
-		addOutputTopicFlags(fs, tf)
-		lc := addLoadFlags(fs)
-		af := addAdminFlags(fs, "127.0.0.1:9102", false)
-		progressEvery := fs.Duration("progress-every", 10*time.Second, "log a progress line (rows/s by table, lag, freshness) this often; 0: never")
-		log, topics, err := o.start(args, 0)
-		if err != nil {
-			return err
-		}
-		reg := newRegistry()
-		g, gctx := errgroup.WithContext(ctx)
-		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
-			return err
-		}
-		ld, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log)
-		if err != nil {
-			return err
-		}
-		if *progressEvery > 0 {
-			g.Go(func() error {
-				ld.LogProgress(gctx, *progressEvery)
-				return nil
-			})
-		}
-		return g.Wait()
+	reg := newRegistry()
+	g, gctx := errgroup.WithContext(ctx)
+	if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+		return err
 	}
-	return c
+	ld, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log)
+	if err != nil {
+		return err
+	}
+	if *progressEvery > 0 {
+		g.Go(func() error {
+			ld.LogProgress(gctx, *progressEvery)
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 type loadFlags struct {

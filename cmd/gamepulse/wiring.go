@@ -390,7 +390,7 @@ type opening struct {
 	topics *topicFlags // nil unless addTopics
 }
 
-func newOpening(env *Env, c command) *opening {
+func newOpening(env *Env, c Command) *opening {
 	fs := newFlagSet(env, c)
 	return &opening{env: env, fs: fs, log: addLogFlags(fs)}
 }
