@@ -6,7 +6,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
-// BrokerCommand is gamepulse broker: embedded single-node Kafka-protocol broker (development, demo).
+// BrokerCommand is "gamepulse broker":
+// embedded single-node Kafka-protocol broker (development, demo).
 type BrokerCommand struct{}
 
 func (*BrokerCommand) Name() string { return "broker" }

@@ -10,7 +10,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/dashboards"
 )
 
-// DashboardsCommand is gamepulse dashboards: export the Grafana dashboards and provisioning files; list their queries.
+// DashboardsCommand is "gamepulse dashboards":
+// export the Grafana dashboards and provisioning files; list their queries.
 type DashboardsCommand struct{}
 
 func (*DashboardsCommand) Name() string { return "dashboards" }

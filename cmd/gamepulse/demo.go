@@ -21,7 +21,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
-// DemoCommand is gamepulse demo: the whole pipeline in one process, on embedded defaults.
+// DemoCommand is "gamepulse demo" (the whole pipeline in one process, on embedded defaults).
 type DemoCommand struct{}
 
 func (*DemoCommand) Name() string { return "demo" }

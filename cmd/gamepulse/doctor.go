@@ -12,7 +12,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
-// DoctorCommand is gamepulse doctor: check a Kafka cluster against what the pipeline needs.
+// DoctorCommand is "gamepulse doctor" (check a Kafka cluster against what the pipeline needs).
 type DoctorCommand struct{}
 
 func (*DoctorCommand) Name() string { return "doctor" }

@@ -18,7 +18,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
-// GatewayCommand is gamepulse gateway: HTTP ingest gateway: authenticate, validate, store in Kafka.
+// GatewayCommand is "gamepulse gateway":
+// HTTP ingest gateway: authenticate, validate, store in Kafka.
 type GatewayCommand struct{}
 
 func (*GatewayCommand) Name() string { return "gateway" }

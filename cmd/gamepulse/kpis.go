@@ -11,7 +11,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// KPIsCommand is gamepulse kpis: a summary per game from the warehouse: DAU, revenue, retention, levels, completeness.
+// KPIsCommand is "gamepulse kpis":
+// a summary per game from the warehouse: DAU, revenue, retention, levels, completeness.
 type KPIsCommand struct{}
 
 func (*KPIsCommand) Name() string { return "kpis" }

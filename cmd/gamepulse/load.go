@@ -19,7 +19,8 @@ const (
 	warehouseHelp    = "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN (see gamepulse help load)"
 )
 
-// LoadCommand is gamepulse load: warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once.
+// LoadCommand is "gamepulse load":
+// warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once.
 type LoadCommand struct{}
 
 func (*LoadCommand) Name() string { return "load" }

@@ -23,7 +23,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
-// LoadtestCommand is gamepulse loadtest: measure a gateway: events/s, latency percentiles, events per CPU-second.
+// LoadtestCommand is "gamepulse loadtest":
+// measure a gateway: events/s, latency percentiles, events per CPU-second.
 type LoadtestCommand struct{}
 
 func (*LoadtestCommand) Name() string { return "loadtest" }

@@ -1,6 +1,3 @@
-// Command gamepulse is the real-time game telemetry pipeline: one binary whose
-// subcommands run each stage (gateway, broker, simulate, ...) or all of them
-// at once (demo). Run `gamepulse help` for the list.
 package main
 
 import (
@@ -205,7 +202,7 @@ func newFlagSet(env *Env, c Command) *flag.FlagSet {
 // (GOFLAGS=-buildvcs=false); make build sets it with -ldflags -X.
 var buildCommit string
 
-// VersionCommand is gamepulse version: the version, the commit and the Go
+// VersionCommand is "gamepulse version": the version, the commit and the Go
 // version of the binary, from its build information.
 type VersionCommand struct{}
 

@@ -20,7 +20,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
-// ProcessCommand is gamepulse process: stream processor: dedup, enrich, sessionize, windowed KPIs, exactly once.
+// ProcessCommand is "gamepulse process":
+// stream processor: dedup, enrich, sessionize, windowed KPIs, exactly once.
 type ProcessCommand struct{}
 
 func (*ProcessCommand) Name() string { return "process" }

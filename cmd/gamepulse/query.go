@@ -5,7 +5,7 @@ import (
 	"fmt"
 )
 
-// QueryCommand is gamepulse query: run SQL against the warehouse and print the result.
+// QueryCommand is "gamepulse query" (run SQL against the warehouse and print the result).
 type QueryCommand struct{}
 
 func (*QueryCommand) Name() string    { return "query" }

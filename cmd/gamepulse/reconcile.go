@@ -15,7 +15,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-// ReconcileCommand is gamepulse reconcile: recompute the KPIs from the events table and compare them with kpi_minute and kpi_hour.
+// ReconcileCommand is "gamepulse reconcile":
+// recompute the KPIs from the events table and compare them with kpi_minute and kpi_hour.
 type ReconcileCommand struct{}
 
 func (*ReconcileCommand) Name() string { return "reconcile" }

@@ -11,7 +11,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
-// ReplayCommand is gamepulse replay: re-load an offset or time range of a topic into the warehouse, idempotently.
+// ReplayCommand is "gamepulse replay":
+// re-load an offset or time range of a topic into the warehouse, idempotently.
 type ReplayCommand struct{}
 
 func (*ReplayCommand) Name() string { return "replay" }

@@ -17,7 +17,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
-// SimulateCommand is gamepulse simulate: generate realistic game traffic (to the gateway, Kafka or a file).
+// SimulateCommand is "gamepulse simulate":
+// generate realistic game traffic (to the gateway, Kafka or a file).
 type SimulateCommand struct{}
 
 func (*SimulateCommand) Name() string { return "simulate" }

@@ -16,7 +16,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/recordjson"
 )
 
-// TailCommand is gamepulse tail: print a topic's records as JSON lines, decoded.
+// TailCommand is "gamepulse tail" (print a topic's records as JSON lines, decoded).
 type TailCommand struct{}
 
 func (*TailCommand) Name() string    { return "tail" }

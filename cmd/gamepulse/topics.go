@@ -17,7 +17,8 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
-// TopicsCommand is gamepulse topics: list the pipeline's topics with offsets and consumer lag.
+// TopicsCommand is "gamepulse topics":
+// list the pipeline's topics with offsets and consumer lag.
 type TopicsCommand struct{}
 
 func (*TopicsCommand) Name() string { return "topics" }
