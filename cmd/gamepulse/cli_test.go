@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/gamepulse/gamepulse/internal/gateway"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 )
@@ -336,6 +338,7 @@ func TestValidationErrorsNameFlags(t *testing.T) {
 		{"topics: kafka: Partitions must be >= 1, got 0", "topics: kafka: --partitions must be >= 1, got 0"},
 		{"kafka client: kafka: TLSCertFile and TLSKeyFile go together", "kafka client: kafka: --kafka-tls-cert and --kafka-tls-key go together"},
 		{"loader: BatchRows must be ≥ 1, got -1", "loader: --batch-rows must be ≥ 1, got -1"},
+		{"broker: bad port in Listen \"x:y\"", "broker: bad port in --listen \"x:y\""},
 		{"query: MaxEvents is not a field here", "query: MaxEvents is not a field here"},
 	} {
 		orig := errors.New(tc.in)
@@ -346,5 +349,35 @@ func TestValidationErrorsNameFlags(t *testing.T) {
 	}
 	if kafkaCfg := (kafka.Config{}); withFlagNames(kafkaCfg.Validate()).Error() != "kafka: no brokers configured (--brokers)" {
 		t.Errorf("kafka: got %v", withFlagNames(kafkaCfg.Validate()))
+	}
+}
+
+// TestFlagDefaultsComeFromDefaultConfig: a component's flags start at its
+// DefaultConfig, so the two cannot drift apart.
+func TestFlagDefaultsComeFromDefaultConfig(t *testing.T) {
+	gw, ld, kc := gateway.DefaultConfig(), loader.DefaultConfig(), kafka.DefaultConfig()
+	want := map[string]map[string]string{
+		"gateway": {
+			"listen": gw.Listen, "max-body-bytes": fmt.Sprint(gw.MaxBodyBytes), "max-events": fmt.Sprint(gw.MaxEvents),
+			"max-past": gw.MaxPast.String(), "rate-limit": fmt.Sprint(gw.RateLimit), "retry-after": gw.RetryAfter.String(),
+			"brokers": strings.Join(kc.Brokers, ","), "kafka-compression": kc.Compression,
+		},
+		"load": {
+			"load-group": ld.Group, "batch-rows": fmt.Sprint(ld.BatchRows), "batch-bytes": fmt.Sprint(ld.BatchBytes),
+			"batch-interval": ld.BatchInterval.String(), "load-session-timeout": ld.SessionTimeout.String(),
+			"warehouse-auto-suspend": ld.AutoSuspend.String(), "kafka-compression": kc.Compression,
+		},
+	}
+	for _, c := range commands() {
+		flags, ok := want[c.Name()]
+		if !ok {
+			continue
+		}
+		fs := settingsOf(c)
+		for name, def := range flags {
+			if f := fs.Lookup(name); f == nil || f.DefValue != def {
+				t.Errorf("%s --%s: default %v, want %q from DefaultConfig", c.Name(), name, f, def)
+			}
+		}
 	}
 }

@@ -235,6 +235,7 @@ var fieldFlags = map[string]map[string]string{
 		"Brokers": "--brokers", "SASLUser": "--kafka-sasl-user", "TLSCertFile": "--kafka-tls-cert", "TLSKeyFile": "--kafka-tls-key",
 		"Partitions": "--partitions", "Replication": "--replication", "Raw": "--topic-raw", "DeadLetter": "--topic-deadletter",
 	},
+	"broker": {"Listen": "--listen"},
 	"loader": {
 		"Group": "--load-group", "BatchRows": "--batch-rows", "BatchBytes": "--batch-bytes", "BatchInterval": "--batch-interval",
 		"SessionTimeout": "--load-session-timeout", "AutoSuspend": "--warehouse-auto-suspend",
