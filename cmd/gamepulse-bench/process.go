@@ -85,10 +85,10 @@ func (c *ProcessCommand) flagSet(m *Main) *flag.FlagSet {
 		})
 	}
 	fs.String("config", "", "YAML config file: top-level keys for every command, a section per command")
+	c.kafka = kafka.DefaultConfig()
 	k := &c.kafka
 	fs.Func("brokers", "Kafka seed brokers, comma-separated host:port", func(s string) error { k.Brokers = kafka.ParseBrokers(s); return nil })
-	k.Brokers = kafka.ParseBrokers("127.0.0.1:9092")
-	fs.Lookup("brokers").DefValue = "127.0.0.1:9092"
+	fs.Lookup("brokers").DefValue = strings.Join(k.Brokers, ",")
 	fs.BoolVar(&k.TLS, "kafka-tls", false, "connect to Kafka with TLS")
 	fs.StringVar(&k.TLSCAFile, "kafka-tls-ca", "", "PEM CA bundle for Kafka TLS (default: system roots)")
 	fs.StringVar(&k.TLSCertFile, "kafka-tls-cert", "", "PEM client certificate for mutual TLS")
@@ -97,7 +97,7 @@ func (c *ProcessCommand) flagSet(m *Main) *flag.FlagSet {
 	fs.StringVar(&k.SASLMechanism, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
 	fs.StringVar(&k.SASLUser, "kafka-sasl-user", "", "SASL user")
 	fs.StringVar(&k.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the environment variable)")
-	fs.StringVar(&k.Compression, "kafka-compression", "lz4", "compression of produced batches: lz4, snappy, zstd, gzip or none")
+	fs.StringVar(&k.Compression, "kafka-compression", k.Compression, "compression of produced batches: lz4, snappy, zstd, gzip or none")
 	fs.StringVar(&c.gamepulse, "gamepulse", "", "the gamepulse binary to run (default: gamepulse beside this binary, else from $PATH)")
 	fs.StringVar(&c.mode, "mode", "throughput", "throughput or latency")
 	fs.IntVar(&c.events, "events", 1000000, "throughput: backlog size")
