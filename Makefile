@@ -22,6 +22,7 @@ generate: ## regenerate Go code from proto/
 
 build:
 	go build -ldflags "-X main.buildCommit=$$(git rev-parse HEAD 2>/dev/null)" -o bin/gamepulse ./cmd/gamepulse
+	go build -o bin/gamepulse-bench ./cmd/gamepulse-bench
 
 demo:
 	go run ./cmd/gamepulse demo

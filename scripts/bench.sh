@@ -12,7 +12,7 @@ export GOTOOLCHAIN=${GOTOOLCHAIN:-local}
 DURATION=${DURATION:-20s}
 CONC=${CONC:-8}
 mkdir -p artifacts
-go build -o bin/gamepulse ./cmd/gamepulse
+go build -o bin/ ./cmd/gamepulse ./cmd/gamepulse-bench # the processor harness: bin/gamepulse-bench process (docs/benchmarks.md)
 
 KDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-bench-kafka.XXXXXX")
 GW_PID=

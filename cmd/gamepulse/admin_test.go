@@ -12,7 +12,7 @@ import (
 func TestEveryAdminAddressTakesTheToken(t *testing.T) {
 	for _, name := range []string{"gateway", "process", "load", "demo", "reconcile"} {
 		for _, c := range commands() {
-			if c.name != name {
+			if c.Name() != name {
 				continue
 			}
 			fs := settingsOf(c)

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"flag"
+	"fmt"
 	"math"
 	"os"
 	"path/filepath"
@@ -16,6 +17,8 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kfake"
 
+	"github.com/gamepulse/gamepulse/internal/gateway"
+	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
@@ -68,10 +71,10 @@ func TestStrayArgumentsAreRefusedByName(t *testing.T) {
 		"tail":            {"tail", "gamepulse.events.raw", "extra"},
 	}
 	for _, c := range commands() {
-		switch c.name {
+		switch c.Name() {
 		case "query", "dashboards", "settings", "version", "tail":
 		default:
-			cases["every command/"+c.name] = []string{c.name, "extra"}
+			cases["every command/"+c.Name()] = []string{c.Name(), "extra"}
 		}
 	}
 	for name, args := range cases {
@@ -160,8 +163,8 @@ func TestHelpSaysWhatTheDemoRuns(t *testing.T) {
 		}
 	}
 	for _, c := range commands() {
-		if c.name == "load" && !strings.Contains(c.summary, "Snowflake") {
-			t.Errorf("load's summary leaves out Snowflake: %s", c.summary)
+		if c.Name() == "load" && !strings.Contains(c.Summary(), "Snowflake") {
+			t.Errorf("load's summary leaves out Snowflake: %s", c.Summary())
 		}
 	}
 }
@@ -185,7 +188,6 @@ func TestUnknownFormatIsAUsageError(t *testing.T) {
 		{"dashboards", "export", t.TempDir(), "--format", "yaml"},
 		{"loadtest", "--api-key", "k", "--format", "yaml"},
 		{"demo", "--format", "yaml"},
-		{"bench-process", "--mode", "fast"},
 		{"process", "--delivery", "twice"},
 	} {
 		_, _, err := runCLI(t, nil, args...)
@@ -211,14 +213,14 @@ func TestEveryNumericFlagRefusesAValueOutsideItsRule(t *testing.T) {
 			if !numeric {
 				return
 			}
-			r, ok := flagRuleOf(c.name, f.Name)
+			r, ok := flagRuleOf(c.Name(), f.Name)
 			if !ok {
-				t.Errorf("%s --%s (default %v) has no rule in flagRuleOf", c.name, f.Name, v)
+				t.Errorf("%s --%s (default %v) has no rule in flagRuleOf", c.Name(), f.Name, v)
 				return
 			}
 			for _, bad := range badValues(f, r) {
-				t.Run(c.name+"/"+f.Name+"="+bad, func(t *testing.T) {
-					out, stderr, err := runCLI(t, nil, c.name, "--"+f.Name, bad)
+				t.Run(c.Name()+"/"+f.Name+"="+bad, func(t *testing.T) {
+					out, stderr, err := runCLI(t, nil, c.Name(), "--"+f.Name, bad)
 					want := "--" + f.Name + " must be " + r.text + ", got "
 					var ue *usageError
 					if !errors.As(err, &ue) || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), strings.TrimLeft(bad, "-")) {
@@ -322,6 +324,60 @@ func TestVersionSaysTheCommitAndTheGoVersion(t *testing.T) {
 		if code != 0 || stderr != "" || len(lines) != 3 || !strings.HasPrefix(lines[0], "gamepulse ") ||
 			!strings.HasPrefix(lines[1], "commit: ") || !strings.HasPrefix(lines[2], "go: "+runtime.Version()) {
 			t.Errorf("%q: exit %d, stderr %q, stdout:\n%s", args, code, stderr, out)
+		}
+	}
+}
+
+// TestValidationErrorsNameFlags: the components' Validate errors name Config
+// fields; what the user reads names the flags, and the error still unwraps
+// to the component's.
+func TestValidationErrorsNameFlags(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"gateway: MaxEvents must be ≥ 1, got 0", "gateway: --max-events must be ≥ 1, got 0"},
+		{"gateway: no API keys: set Keys", "gateway: no API keys: set GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file"},
+		{"topics: kafka: Partitions must be >= 1, got 0", "topics: kafka: --partitions must be >= 1, got 0"},
+		{"kafka client: kafka: TLSCertFile and TLSKeyFile go together", "kafka client: kafka: --kafka-tls-cert and --kafka-tls-key go together"},
+		{"loader: BatchRows must be ≥ 1, got -1", "loader: --batch-rows must be ≥ 1, got -1"},
+		{"broker: bad port in Listen \"x:y\"", "broker: bad port in --listen \"x:y\""},
+		{"query: MaxEvents is not a field here", "query: MaxEvents is not a field here"},
+	} {
+		orig := errors.New(tc.in)
+		err := withFlagNames(orig)
+		if err.Error() != tc.want || !errors.Is(err, orig) {
+			t.Errorf("%q: got %q (unwraps: %v), want %q", tc.in, err, errors.Is(err, orig), tc.want)
+		}
+	}
+	if kafkaCfg := (kafka.Config{}); withFlagNames(kafkaCfg.Validate()).Error() != "kafka: no brokers configured (--brokers)" {
+		t.Errorf("kafka: got %v", withFlagNames(kafkaCfg.Validate()))
+	}
+}
+
+// TestFlagDefaultsComeFromDefaultConfig: a component's flags start at its
+// DefaultConfig, so the two cannot drift apart.
+func TestFlagDefaultsComeFromDefaultConfig(t *testing.T) {
+	gw, ld, kc := gateway.DefaultConfig(), loader.DefaultConfig(), kafka.DefaultConfig()
+	want := map[string]map[string]string{
+		"gateway": {
+			"listen": gw.Listen, "max-body-bytes": fmt.Sprint(gw.MaxBodyBytes), "max-events": fmt.Sprint(gw.MaxEvents),
+			"max-past": gw.MaxPast.String(), "rate-limit": fmt.Sprint(gw.RateLimit), "retry-after": gw.RetryAfter.String(),
+			"brokers": strings.Join(kc.Brokers, ","), "kafka-compression": kc.Compression,
+		},
+		"load": {
+			"load-group": ld.Group, "batch-rows": fmt.Sprint(ld.BatchRows), "batch-bytes": fmt.Sprint(ld.BatchBytes),
+			"batch-interval": ld.BatchInterval.String(), "load-session-timeout": ld.SessionTimeout.String(),
+			"warehouse-auto-suspend": ld.AutoSuspend.String(), "kafka-compression": kc.Compression,
+		},
+	}
+	for _, c := range commands() {
+		flags, ok := want[c.Name()]
+		if !ok {
+			continue
+		}
+		fs := settingsOf(c)
+		for name, def := range flags {
+			if f := fs.Lookup(name); f == nil || f.DefValue != def {
+				t.Errorf("%s --%s: default %v, want %q from DefaultConfig", c.Name(), name, f, def)
+			}
 		}
 	}
 }

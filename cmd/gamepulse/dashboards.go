@@ -10,11 +10,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/dashboards"
 )
 
-func dashboardsCommand() command {
-	c := command{
-		name:    "dashboards",
-		summary: "export the Grafana dashboards and provisioning files; list their queries",
-		usage: `Usage: gamepulse dashboards export [flags] DIR
+// DashboardsCommand is "gamepulse dashboards":
+// export the Grafana dashboards and provisioning files; list their queries.
+type DashboardsCommand struct{}
+
+func (*DashboardsCommand) Name() string { return "dashboards" }
+func (*DashboardsCommand) Summary() string {
+	return "export the Grafana dashboards and provisioning files; list their queries"
+}
+func (*DashboardsCommand) Usage() string {
+	return `Usage: gamepulse dashboards export [flags] DIR
        gamepulse dashboards queries [--format text|rules]
 
 The Grafana dashboards of gamepulse are Go code (internal/dashboards, built
@@ -41,41 +46,41 @@ variables filled in (All games, 1m rate interval, 1h range): one per line
 Examples:
   gamepulse dashboards export deploy/grafana
   gamepulse dashboards export --prometheus-url http://localhost:9090 /tmp/grafana
-  gamepulse dashboards queries --format rules > /tmp/q.yml && promtool check rules /tmp/q.yml`,
+  gamepulse dashboards queries --format rules > /tmp/q.yml && promtool check rules /tmp/q.yml`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *DashboardsCommand) Run(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, c)
+	var opts dashboards.Options
+	opts.EnsureDefaults()
+	fs.StringVar(&opts.PrometheusURL, "prometheus-url", opts.PrometheusURL, "export: the Prometheus URL Grafana's server queries (the provisioned datasource)")
+	fs.StringVar(&opts.DashboardsPath, "dashboards-path", opts.DashboardsPath, "export: where Grafana's server finds the dashboards/ files")
+	fs.StringVar(&opts.Folder, "grafana-folder", opts.Folder, "export: the Grafana folder of the dashboards")
+	format := fs.String("format", "text", "queries: text (one expression per line) or rules (a rule file for promtool check rules)")
+	// gamepulse dashboards export [flags] DIR, or queries [flags].
+	if err := resolveArgs(fs, env, args, -1); err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		var opts dashboards.Options
-		opts.EnsureDefaults()
-		fs.StringVar(&opts.PrometheusURL, "prometheus-url", opts.PrometheusURL, "export: the Prometheus URL Grafana's server queries (the provisioned datasource)")
-		fs.StringVar(&opts.DashboardsPath, "dashboards-path", opts.DashboardsPath, "export: where Grafana's server finds the dashboards/ files")
-		fs.StringVar(&opts.Folder, "grafana-folder", opts.Folder, "export: the Grafana folder of the dashboards")
-		format := fs.String("format", "text", "queries: text (one expression per line) or rules (a rule file for promtool check rules)")
-		// gamepulse dashboards export [flags] DIR, or queries [flags].
-		if err := resolveArgs(fs, env, args, -1); err != nil {
+	switch fs.Arg(0) {
+	case "export":
+		if fs.NArg() != 2 {
+			err := checkArgs(fs, 2) // names the stray ones
+			if err == nil {
+				err = errors.New("no directory")
+			}
+			return usagef("dashboards export: give the directory to write into, e.g. deploy/grafana (%v)", err)
+		}
+		return exportDashboards(env, fs.Arg(1), opts)
+	case "queries":
+		if err := checkArgs(fs, 1); err != nil {
 			return err
 		}
-		switch fs.Arg(0) {
-		case "export":
-			if fs.NArg() != 2 {
-				err := checkArgs(fs, 2) // names the stray ones
-				if err == nil {
-					err = errors.New("no directory")
-				}
-				return usagef("dashboards export: give the directory to write into, e.g. deploy/grafana (%v)", err)
-			}
-			return exportDashboards(env, fs.Arg(1), opts)
-		case "queries":
-			if err := checkArgs(fs, 1); err != nil {
-				return err
-			}
-			return printDashboardQueries(env, *format)
-		case "":
-			return usagef("dashboards: give an action, export or queries (gamepulse help dashboards)")
-		}
-		return usagef("dashboards: unknown action %q: export or queries", fs.Arg(0))
+		return printDashboardQueries(env, *format)
+	case "":
+		return usagef("dashboards: give an action, export or queries (gamepulse help dashboards)")
 	}
-	return c
+	return usagef("dashboards: unknown action %q: export or queries", fs.Arg(0))
 }
 
 // exportDashboards writes the export into dir, replacing the files it owns.

@@ -16,7 +16,7 @@ func runDashboards(t *testing.T, args ...string) (stdout string, err error) {
 	t.Helper()
 	var out, errb bytes.Buffer
 	env := &Env{Stdout: &out, Stderr: &errb, Getenv: func(string) string { return "" }}
-	err = dashboardsCommand().run(context.Background(), env, args)
+	err = (&DashboardsCommand{}).Run(context.Background(), env, args)
 	return out.String(), err
 }
 

@@ -21,11 +21,15 @@ import (
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
-func demoCommand() command {
-	c := command{
-		name:    "demo",
-		summary: "the whole pipeline in one process, on embedded defaults",
-		usage: `Usage: gamepulse demo [--duration D] [--rate R] [--listen ADDR] [--metrics-listen ADDR]
+// DemoCommand is "gamepulse demo" (the whole pipeline in one process, on embedded defaults).
+type DemoCommand struct{}
+
+func (*DemoCommand) Name() string { return "demo" }
+func (*DemoCommand) Summary() string {
+	return "the whole pipeline in one process, on embedded defaults"
+}
+func (*DemoCommand) Usage() string {
+	return `Usage: gamepulse demo [--duration D] [--rate R] [--listen ADDR] [--metrics-listen ADDR]
 
 Starts, in this process: the embedded Kafka-protocol broker (state in
 --data-dir), the ingest gateway (on --listen), the stream processor, the
@@ -51,165 +55,158 @@ does nothing for a minute), both --faults-after the start.
 
 Examples:
   go run ./cmd/gamepulse demo --duration 30s
-  go run ./cmd/gamepulse demo --kafka-outage 60s --stall-loader 60s --faults-after 45s`,
-	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		tf := addTopicFlags(fs)
-		gf := addGatewayFlags(fs, false)
-		af := addAdminFlags(fs, "127.0.0.1:9100", true)
-		sf := addSimulateFlags(fs, false)
-		pf := addProcessFlags(fs, tf)
-		lc := addLoadFlags(fs)
-		fs.Lookup("instance-id").DefValue, pf.cfg.InstanceID = "demo", "demo"
-		// KPI rows appear allowed-lateness after their minute ends: 10 s
-		// shows them soon, and the simulator's late events then show as
-		// corrections.
-		fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
-		dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
-		faultsAfter := fs.Duration("faults-after", time.Minute, "when the fault switches below act, after the demo starts")
-		kafkaOutage := fs.Duration("kafka-outage", 0, "fault switch: the embedded broker refuses every request for this long (the gateway answers 503; alerts fire on the live page, then clear); 0: none")
-		stallLoader := fs.Duration("stall-loader", 0, "fault switch: the loader reads and applies nothing for this long (freshness and lag grow; alerts fire, then clear); 0: none")
-		drainTimeout := fs.Duration("drain-timeout", time.Minute, "on a clean stop, how long the processor and the loader may take to finish what is in Kafka")
-		reconcileEvery := fs.Duration("reconcile-every", time.Minute, "reconcile the KPI tables with the events table this often (see gamepulse reconcile); 0: never")
-		brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
-		fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
-		fs.Lookup("rate").DefValue, sf.rate = "500", 500
-		fs.Lookup("duplicates").DefValue, sf.duplicates = "0.01", 0.01
-		fs.Lookup("late").DefValue, sf.late = "0.02", 0.02
-		fs.Lookup("malformed").DefValue, sf.malformed = "0.005", 0.005
-		fs.Lookup("partitions").DefValue, tf.partitions = "4", 4
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		if gf.cfg.MaxFuture > pf.cfg.Jobs.MaxFuture { // what the gateway accepts, the processor must not refuse
-			pf.cfg.Jobs.MaxFuture = gf.cfg.MaxFuture
-		}
+  go run ./cmd/gamepulse demo --kafka-outage 60s --stall-loader 60s --faults-after 45s`
+}
 
-		b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: *brokerListen, DataDir: *dataDir, SyncWrites: true}, log)
-		if err != nil {
-			return err
-		}
-		defer b.Close()
-		kc := kafka.Config{Brokers: b.Addrs(), ClientID: "gamepulse-demo"}
-
-		keys := map[string]string{}
-		var pairs []string
-		for _, g := range simulate.DefaultGames() {
-			keys["demo-"+g.ID] = g.ID
-			pairs = append(pairs, "demo-"+g.ID+"="+g.ID)
-		}
-		gf.keys = strings.Join(pairs, ",")
-		cfg, err := gf.config(topics.Raw)
-		if err != nil {
-			return err
-		}
-
-		reg := newRegistry()
-		// The parts do not stop when ctx ends but one after the other once
-		// the simulator has (drainDemo); a failure stops them all.
-		base, stopAll := context.WithCancel(context.WithoutCancel(ctx))
-		defer stopAll()
-		g, gctx := errgroup.WithContext(base)
-		runCtx, stopRun := context.WithCancel(gctx) // the status line, reconcile and fault switches
-		defer stopRun()
-		adminAddr, err := serveAdmin(runCtx, g, af, reg, log) // up until the drain is over
-		if err != nil {
-			return err
-		}
-		gwPart, procPart, loadPart := newComponent(gctx), newComponent(gctx), newComponent(gctx)
-		gw, err := startGateway(gwPart.ctx, gwPart.g, cfg, kc, topics, gf.grace, reg, log)
-		if err != nil {
-			return err
-		}
-		gwPart.joinTo(g)
-		proc, err := startProcessor(procPart.ctx, procPart.g, pf, kc, topics, reg, log)
-		if err != nil {
-			return err
-		}
-		procPart.joinTo(g)
-		ld, wh, err := startLoader(loadPart.ctx, loadPart.g, lc, kc, topics, reg, log)
-		if err != nil {
-			return err
-		}
-		loadPart.joinTo(g)
-		if *reconcileEvery > 0 {
-			m := newReconcileMetrics(reg)
-			g.Go(func() error {
-				reconcileLoop(runCtx, wh, *reconcileEvery, func(now time.Time) (time.Time, time.Time, error) {
-					return now.Add(-30*time.Second - 2*time.Hour), now.Add(-30 * time.Second), nil // the demo closes minutes 10 s late
-				}, m, 10, log.With("component", "reconcile"))
-				return nil
-			})
-		}
-		if *kafkaOutage > 0 || *stallLoader > 0 {
-			g.Go(func() error {
-				select {
-				case <-runCtx.Done():
-					return nil
-				case <-time.After(*faultsAfter):
-				}
-				if *kafkaOutage > 0 {
-					log.Warn("fault switch: Kafka outage", "for", *kafkaOutage)
-					b.Outage(*kafkaOutage)
-				}
-				if *stallLoader > 0 {
-					log.Warn("fault switch: loader stalled", "for", *stallLoader)
-					ld.Stall(*stallLoader)
-				}
-				return nil
-			})
-		}
-		url := "http://" + gw.Addr
-		live := "off (--metrics-listen is empty)"
-		if adminAddr != "" {
-			live = fmt.Sprintf("http://%s/  (the pipeline's live page: throughput, lag, freshness, game KPIs, alerts; metrics at http://%s/metrics)", adminAddr, adminAddr)
-		}
-		fmt.Fprintf(env.Stderr, "gamepulse demo\n  live     %s\n  broker   %s (data in %s)\n  gateway  %s  (POST /v1/events, /healthz, /readyz)\n  api key  demo-gem-garden (one per game: %s)\n\n",
-			live, strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, strings.Join(pairs, " "))
-
-		sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
-		sf.retries, sf.retryWait = math.MaxInt32, 2*time.Second // through a --kafka-outage
-		sink, err := sf.httpSink(log.With("component", "simulate"))
-		if err != nil {
-			return err
-		}
-		var last atomic.Pointer[simulate.Stats]
-		status := newDemoStatus(env.Stderr, kc, topics, proc.Stats(), log)
-		status.loader = ld
-		simCtx, stopSim := context.WithCancel(runCtx) // ends on Ctrl-C too
-		defer context.AfterFunc(ctx, stopSim)()
-		g.Go(func() error {
-			defer stopRun() // the simulator's end ends the demo, after the drain
-			gen, err := sf.generator()
-			if err != nil {
-				return err
-			}
-			_, err = simulate.Run(simCtx, gen, sink, simulate.RunOptions{
-				Rate: sf.rate, Count: sf.count, Duration: sf.duration, BatchSize: sf.batch,
-				Progress: func(st simulate.Stats) { last.Store(&st) },
-			})
-			drainDemo(gctx, *drainTimeout, gwPart, procPart, loadPart, proc, ld, log)
-			return err
-		})
-		g.Go(func() error { return status.run(runCtx, &last) })
-		err = g.Wait()
-		status.final(kc, &last)
-		if errors.Is(err, context.Canceled) {
-			err = nil
-		}
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *DemoCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	tf := o.addTopics()
+	gf := addGatewayFlags(fs, false)
+	af := addAdminFlags(fs, "127.0.0.1:9100", true)
+	sf := addSimulateFlags(fs, false)
+	pf := addProcessFlags(fs, tf)
+	lc := addLoadFlags(fs)
+	fs.Lookup("instance-id").DefValue, pf.cfg.InstanceID = "demo", "demo"
+	// KPI rows appear allowed-lateness after their minute ends: 10 s
+	// shows them soon, and the simulator's late events then show as
+	// corrections.
+	fs.Lookup("allowed-lateness").DefValue, pf.cfg.Jobs.AllowedLateness = "10s", 10*time.Second
+	dataDir := fs.String("data-dir", "data/demo", "directory for the embedded broker's state; empty keeps it in memory")
+	faultsAfter := fs.Duration("faults-after", time.Minute, "when the fault switches below act, after the demo starts")
+	kafkaOutage := fs.Duration("kafka-outage", 0, "fault switch: the embedded broker refuses every request for this long (the gateway answers 503; alerts fire on the live page, then clear); 0: none")
+	stallLoader := fs.Duration("stall-loader", 0, "fault switch: the loader reads and applies nothing for this long (freshness and lag grow; alerts fire, then clear); 0: none")
+	drainTimeout := fs.Duration("drain-timeout", time.Minute, "on a clean stop, how long the processor and the loader may take to finish what is in Kafka")
+	reconcileEvery := fs.Duration("reconcile-every", time.Minute, "reconcile the KPI tables with the events table this often (see gamepulse reconcile); 0: never")
+	brokerListen := fs.String("broker-listen", "127.0.0.1:0", "embedded broker address (port 0 picks a free one)")
+	fs.Lookup("listen").DefValue, gf.cfg.Listen = "127.0.0.1:8080", "127.0.0.1:8080"
+	fs.Lookup("rate").DefValue, sf.rate = "500", 500
+	fs.Lookup("duplicates").DefValue, sf.duplicates = "0.01", 0.01
+	fs.Lookup("late").DefValue, sf.late = "0.02", 0.02
+	fs.Lookup("malformed").DefValue, sf.malformed = "0.005", 0.005
+	fs.Lookup("partitions").DefValue, tf.partitions = "4", 4
+	log, topics, err := o.start(args, 0)
+	if err != nil {
 		return err
 	}
-	return c
+	if gf.cfg.MaxFuture > pf.cfg.Jobs.MaxFuture { // what the gateway accepts, the processor must not refuse
+		pf.cfg.Jobs.MaxFuture = gf.cfg.MaxFuture
+	}
+
+	b, err := kafka.StartBroker(kafka.BrokerConfig{Listen: *brokerListen, DataDir: *dataDir, SyncWrites: true}, log)
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	kc := kafka.Config{Brokers: b.Addrs(), ClientID: "gamepulse-demo"}
+
+	keys := map[string]string{}
+	var pairs []string
+	for _, g := range simulate.DefaultGames() {
+		keys["demo-"+g.ID] = g.ID
+		pairs = append(pairs, "demo-"+g.ID+"="+g.ID)
+	}
+	gf.keys = strings.Join(pairs, ",")
+	cfg, err := gf.config(topics.Raw)
+	if err != nil {
+		return err
+	}
+
+	reg := newRegistry()
+	// The parts do not stop when ctx ends but one after the other once
+	// the simulator has (drainDemo); a failure stops them all.
+	base, stopAll := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopAll()
+	g, gctx := errgroup.WithContext(base)
+	runCtx, stopRun := context.WithCancel(gctx) // the status line, reconcile and fault switches
+	defer stopRun()
+	adminAddr, err := serveAdmin(runCtx, g, af, reg, log) // up until the drain is over
+	if err != nil {
+		return err
+	}
+	gwPart, procPart, loadPart := newComponent(gctx), newComponent(gctx), newComponent(gctx)
+	gw, err := startGateway(gwPart.ctx, gwPart.g, cfg, kc, topics, gf.grace, reg, log)
+	if err != nil {
+		return err
+	}
+	gwPart.joinTo(g)
+	proc, err := startProcessor(procPart.ctx, procPart.g, pf, kc, topics, reg, log)
+	if err != nil {
+		return err
+	}
+	procPart.joinTo(g)
+	ld, wh, err := startLoader(loadPart.ctx, loadPart.g, lc, kc, topics, reg, log)
+	if err != nil {
+		return err
+	}
+	loadPart.joinTo(g)
+	if *reconcileEvery > 0 {
+		m := newReconcileMetrics(reg)
+		g.Go(func() error {
+			reconcileLoop(runCtx, wh, *reconcileEvery, func(now time.Time) (time.Time, time.Time, error) {
+				return now.Add(-30*time.Second - 2*time.Hour), now.Add(-30 * time.Second), nil // the demo closes minutes 10 s late
+			}, m, 10, log.With("component", "reconcile"))
+			return nil
+		})
+	}
+	if *kafkaOutage > 0 || *stallLoader > 0 {
+		g.Go(func() error {
+			select {
+			case <-runCtx.Done():
+				return nil
+			case <-time.After(*faultsAfter):
+			}
+			if *kafkaOutage > 0 {
+				log.Warn("fault switch: Kafka outage", "for", *kafkaOutage)
+				b.Outage(*kafkaOutage)
+			}
+			if *stallLoader > 0 {
+				log.Warn("fault switch: loader stalled", "for", *stallLoader)
+				ld.Stall(*stallLoader)
+			}
+			return nil
+		})
+	}
+	url := "http://" + gw.Addr
+	live := "off (--metrics-listen is empty)"
+	if adminAddr != "" {
+		live = fmt.Sprintf("http://%s/  (the pipeline's live page: throughput, lag, freshness, game KPIs, alerts; metrics at http://%s/metrics)", adminAddr, adminAddr)
+	}
+	fmt.Fprintf(env.Stderr, "gamepulse demo\n  live     %s\n  broker   %s (data in %s)\n  gateway  %s  (POST /v1/events, /healthz, /readyz)\n  api key  demo-gem-garden (one per game: %s)\n\n",
+		live, strings.Join(b.Addrs(), ","), orMemory(*dataDir), url, strings.Join(pairs, " "))
+
+	sf.gateway, sf.apiKey = url, strings.Join(pairs, ",")
+	sf.retries, sf.retryWait = math.MaxInt32, 2*time.Second // through a --kafka-outage
+	sink, err := sf.httpSink(log.With("component", "simulate"))
+	if err != nil {
+		return err
+	}
+	var last atomic.Pointer[simulate.Stats]
+	status := newDemoStatus(env.Stderr, kc, topics, proc.Stats(), log)
+	status.loader = ld
+	simCtx, stopSim := context.WithCancel(runCtx) // ends on Ctrl-C too
+	defer context.AfterFunc(ctx, stopSim)()
+	g.Go(func() error {
+		defer stopRun() // the simulator's end ends the demo, after the drain
+		gen, err := sf.generator()
+		if err != nil {
+			return err
+		}
+		_, err = simulate.Run(simCtx, gen, sink, simulate.RunOptions{
+			Rate: sf.rate, Count: sf.count, Duration: sf.duration, BatchSize: sf.batch,
+			Progress: func(st simulate.Stats) { last.Store(&st) },
+		})
+		drainDemo(gctx, *drainTimeout, gwPart, procPart, loadPart, proc, ld, log)
+		return err
+	})
+	g.Go(func() error { return status.run(runCtx, &last) })
+	err = g.Wait()
+	status.final(kc, &last)
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	return err
 }
 
 func orMemory(dir string) string {

@@ -12,11 +12,15 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
-func doctorCommand() command {
-	c := command{
-		name:    "doctor",
-		summary: "check a Kafka cluster against what the pipeline needs",
-		usage: `Usage: gamepulse doctor --brokers ADDRS [--format text|json]
+// DoctorCommand is "gamepulse doctor" (check a Kafka cluster against what the pipeline needs).
+type DoctorCommand struct{}
+
+func (*DoctorCommand) Name() string { return "doctor" }
+func (*DoctorCommand) Summary() string {
+	return "check a Kafka cluster against what the pipeline needs"
+}
+func (*DoctorCommand) Usage() string {
+	return `Usage: gamepulse doctor --brokers ADDRS [--format text|json]
 
 Checks the cluster and says in plain words what to change: enough brokers for
 the replication factor (with --replication -1, the broker's own
@@ -30,60 +34,53 @@ nothing. Exit status 1 when a check fails, 0 otherwise (warnings included).
 
 Examples:
   gamepulse doctor --brokers kafka-1:9092,kafka-2:9092 --replication 3
-  gamepulse doctor --brokers 127.0.0.1:9092 --format json`,
+  gamepulse doctor --brokers 127.0.0.1:9092 --format json`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *DoctorCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	o.addTopics()
+	format := fs.String("format", "text", "output: text or json")
+	timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")
+	log, topics, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
-		format := fs.String("format", "text", "output: text or json")
-		timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")
-		if err := resolve(fs, env, args); err != nil {
+	if *format != "text" && *format != "json" {
+		return fmt.Errorf("doctor: --format must be text or json, got %q", *format)
+	}
+	cl, err := newKafkaClient(kf.config("gamepulse-doctor"), nil, log)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	ctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	findings := kafka.Doctor(ctx, kadm.NewClient(cl), topics)
+	failed := false
+	for _, f := range findings {
+		failed = failed || f.Status == kafka.Fail
+	}
+	switch *format {
+	case "json":
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(findings); err != nil {
 			return err
 		}
-		if *format != "text" && *format != "json" {
-			return fmt.Errorf("doctor: --format must be text or json, got %q", *format)
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		cl, err := newKafkaClient(kf.config("gamepulse-doctor"), nil, log)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		ctx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		findings := kafka.Doctor(ctx, kadm.NewClient(cl), topics)
-		failed := false
+	case "text":
 		for _, f := range findings {
-			failed = failed || f.Status == kafka.Fail
-		}
-		switch *format {
-		case "json":
-			enc := json.NewEncoder(env.Stdout)
-			enc.SetIndent("", "  ")
-			if err := enc.Encode(findings); err != nil {
-				return err
-			}
-		case "text":
-			for _, f := range findings {
-				fmt.Fprintf(env.Stdout, "[%-4s] %s: %s\n", f.Status, f.Check, f.Detail)
-				if f.Fix != "" {
-					fmt.Fprintf(env.Stdout, "       fix: %s\n", f.Fix)
-				}
+			fmt.Fprintf(env.Stdout, "[%-4s] %s: %s\n", f.Status, f.Check, f.Detail)
+			if f.Fix != "" {
+				fmt.Fprintf(env.Stdout, "       fix: %s\n", f.Fix)
 			}
 		}
-		if failed {
-			return errors.New("doctor: the cluster is not ready for gamepulse (see the failed checks above)")
-		}
-		return nil
 	}
-	return c
+	if failed {
+		return errors.New("doctor: the cluster is not ready for gamepulse (see the failed checks above)")
+	}
+	return nil
 }

@@ -1,28 +1,17 @@
 package main
 
 import (
-	"context"
 	"flag"
-	"fmt"
-	"io"
 	"log/slog"
 	"math"
-	"net/http"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-	"github.com/twmb/franz-go/pkg/kadm"
-	"github.com/twmb/franz-go/pkg/kgo"
-	"github.com/twmb/franz-go/plugin/kprom"
-
 	"github.com/gamepulse/gamepulse/internal/config"
 	"github.com/gamepulse/gamepulse/internal/engine"
-	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
 func envName(flagName string) string { return config.EnvName(flagName) }
@@ -125,8 +114,6 @@ func flagChoices(command, flagName string) []string {
 		return outputFormatList
 	case "dashboards format":
 		return []string{"text", "rules"}
-	case "bench-process mode":
-		return []string{"throughput", "latency"}
 	}
 	return nil
 }
@@ -154,7 +141,7 @@ var (
 // one rule unless a command needs its own.
 func flagRuleOf(command, flagName string) (flagRule, bool) {
 	switch command + " " + flagName {
-	case "loadtest duration", "bench-process duration", "bench-process rate":
+	case "loadtest duration":
 		return positive, true // 0 would measure nothing
 	}
 	switch flagName {
@@ -220,149 +207,6 @@ func numberOf(f *flag.Flag) (v float64, ok bool) {
 	return 0, false
 }
 
-// logFlags are the logging settings of every long-running command.
-type logFlags struct {
-	level, format string
-}
-
-func addLogFlags(fs *flag.FlagSet) *logFlags {
-	l := &logFlags{}
-	fs.StringVar(&l.level, "log-level", "info", "log level: debug, info, warn or error")
-	fs.StringVar(&l.format, "log-format", "text", "log format: text or json")
-	return l
-}
-
-func (l *logFlags) logger(w io.Writer) (*slog.Logger, error) {
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(l.level)); err != nil {
-		return nil, usagef("--log-level must be debug, info, warn or error, got %q", l.level)
-	}
-	opts := &slog.HandlerOptions{Level: level}
-	switch l.format {
-	case "text":
-		return slog.New(slog.NewTextHandler(w, opts)), nil
-	case "json":
-		return slog.New(slog.NewJSONHandler(w, opts)), nil
-	}
-	return nil, checkChoice("log-format", l.format, "text", "json")
-}
-
-// kafkaFlags are the connection settings of every command that talks to Kafka.
-type kafkaFlags struct {
-	brokers                string
-	tls, tlsSkipVerify     bool
-	tlsCA, tlsCert, tlsKey string
-	saslMech, saslUser     string
-	saslPass               string
-	compression            string
-}
-
-func addKafkaFlags(fs *flag.FlagSet, defaultBrokers string) *kafkaFlags {
-	k := &kafkaFlags{}
-	fs.StringVar(&k.brokers, "brokers", defaultBrokers, "Kafka seed brokers, comma-separated host:port")
-	fs.BoolVar(&k.tls, "kafka-tls", false, "connect to Kafka with TLS")
-	fs.StringVar(&k.tlsCA, "kafka-tls-ca", "", "PEM CA bundle for Kafka TLS (default: system roots)")
-	fs.StringVar(&k.tlsCert, "kafka-tls-cert", "", "PEM client certificate for mutual TLS")
-	fs.StringVar(&k.tlsKey, "kafka-tls-key", "", "PEM client key for mutual TLS")
-	fs.BoolVar(&k.tlsSkipVerify, "kafka-tls-insecure-skip-verify", false, "do not verify the brokers' certificates (tests only)")
-	fs.StringVar(&k.saslMech, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
-	fs.StringVar(&k.saslUser, "kafka-sasl-user", "", "SASL user")
-	fs.StringVar(&k.saslPass, "kafka-sasl-password", "", "SASL password (prefer the environment variable)")
-	fs.StringVar(&k.compression, "kafka-compression", "lz4", "compression of produced batches: lz4, snappy, zstd, gzip or none")
-	return k
-}
-
-func (k *kafkaFlags) config(clientID string) kafka.Config {
-	return kafka.Config{
-		Brokers: kafka.ParseBrokers(k.brokers), ClientID: clientID,
-		TLS: k.tls, TLSCAFile: k.tlsCA, TLSCertFile: k.tlsCert, TLSKeyFile: k.tlsKey, TLSInsecureSkipVerify: k.tlsSkipVerify,
-		SASLMechanism: k.saslMech, SASLUser: k.saslUser, SASLPassword: k.saslPass,
-		Compression: k.compression,
-	}
-}
-
-// topicFlags name the pipeline's topics.
-type topicFlags struct {
-	t           kafka.Topics
-	partitions  int
-	replication int
-}
-
-func addTopicFlags(fs *flag.FlagSet) *topicFlags {
-	d := kafka.DefaultTopicConfig()
-	t := &topicFlags{t: d}
-	fs.StringVar(&t.t.Raw, "topic-raw", d.Raw, "topic of accepted raw events (binary Protobuf, keyed by player_id)")
-	fs.StringVar(&t.t.DeadLetter, "topic-deadletter", d.DeadLetter, "topic of events that failed validation downstream")
-	fs.IntVar(&t.partitions, "partitions", int(d.Partitions), "partitions of each topic gamepulse creates")
-	fs.IntVar(&t.replication, "replication", int(d.Replication), "replication factor of each topic gamepulse creates; -1 takes the broker default")
-	return t
-}
-
-func (t *topicFlags) topics() (kafka.Topics, error) {
-	out := t.t
-	out.Partitions, out.Replication = int32(t.partitions), int16(t.replication)
-	return out, out.Validate()
-}
-
-// newRegistry returns a registry with the Go runtime and process collectors.
-func newRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
-}
-
-func metricsHandler(reg *prometheus.Registry) http.Handler {
-	return promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg})
-}
-
-// newKafkaClient builds a franz-go client with the connection settings, the
-// client metrics of kprom, and the caller's options.
-func newKafkaClient(kc kafka.Config, reg prometheus.Registerer, log *slog.Logger, extra ...kgo.Opt) (*kgo.Client, error) {
-	if log != nil {
-		log = log.With("component", "kafka-client")
-	}
-	opts, err := kc.Opts(log)
-	if err != nil {
-		return nil, err
-	}
-	if reg != nil {
-		opts = append(opts, kgo.WithHooks(kprom.NewMetrics("gamepulse_kafka", kprom.Registerer(reg),
-			kprom.WithStaticLabel(prometheus.Labels{"client": kc.ClientID}))))
-	}
-	cl, err := kgo.NewClient(append(opts, extra...)...)
-	if err != nil {
-		return nil, fmt.Errorf("kafka client: %w", err)
-	}
-	return cl, nil
-}
-
-// ensureTopics creates or verifies the topics, retrying while Kafka is not
-// reachable yet (it may still be starting) until ctx is done.
-func ensureTopics(ctx context.Context, cl *kgo.Client, specs []kafka.TopicSpec, log *slog.Logger) error {
-	adm := kadm.NewClient(cl)
-	delay := 500 * time.Millisecond
-	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, 10*time.Second)
-		err := kafka.EnsureTopics(actx, adm, specs, log)
-		cancel()
-		if err == nil {
-			return nil
-		}
-		if ctx.Err() != nil {
-			return fmt.Errorf("topics: %w", err)
-		}
-		log.Warn("kafka not ready; retrying", "attempt", attempt, "err", err, "retry_in", delay)
-		select {
-		case <-ctx.Done():
-			return fmt.Errorf("topics: %w", err)
-		case <-time.After(delay):
-		}
-		if delay < 5*time.Second {
-			delay *= 2
-		}
-	}
-}
-
 func splitComma(s string) []string {
 	var out []string
 	for _, p := range strings.Split(s, ",") {
@@ -371,4 +215,68 @@ func splitComma(s string) []string {
 		}
 	}
 	return out
+}
+
+// fieldFlags maps, for each component whose Validate names Config fields
+// ("gateway: MaxEvents must be ≥ 1, got 0"), a field to the flag that sets
+// it. Main rewrites the errors it returns with it, so that users read
+// "gateway: --max-events must be ≥ 1, got 0". It is the one place where a
+// library's setting meets its flag.
+var fieldFlags = map[string]map[string]string{
+	"gateway": {
+		"Listen": "--listen", "MaxBodyBytes": "--max-body-bytes", "MaxDecompressedBytes": "--max-decompressed-bytes",
+		"MaxEvents": "--max-events", "MaxEventBytes": "--max-event-bytes", "MaxDepth": "--max-depth",
+		"MaxPast": "--max-past", "MaxFuture": "--max-future", "RateLimit": "--rate-limit", "RateBurst": "--rate-burst",
+		"MaxPendingEvents": "--max-pending-events", "ProduceTimeout": "--produce-timeout", "RetryAfter": "--retry-after",
+		"CORSOrigins": "--cors-origins", "Topic": "--topic-raw",
+		"Keys": "GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file",
+	},
+	"kafka": {
+		"Brokers": "--brokers", "SASLUser": "--kafka-sasl-user", "TLSCertFile": "--kafka-tls-cert", "TLSKeyFile": "--kafka-tls-key",
+		"Partitions": "--partitions", "Replication": "--replication", "Raw": "--topic-raw", "DeadLetter": "--topic-deadletter",
+	},
+	"broker": {"Listen": "--listen"},
+	"loader": {
+		"Group": "--load-group", "BatchRows": "--batch-rows", "BatchBytes": "--batch-bytes", "BatchInterval": "--batch-interval",
+		"SessionTimeout": "--load-session-timeout", "AutoSuspend": "--warehouse-auto-suspend",
+	},
+}
+
+var fieldWord = regexp.MustCompile(`\b[A-Z][A-Za-z]*\b`)
+
+// flagError is an error whose message names flags where the component's
+// named Config fields; it unwraps to the original.
+type flagError struct {
+	msg string
+	err error
+}
+
+func (e *flagError) Error() string { return e.msg }
+func (e *flagError) Unwrap() error { return e.err }
+
+// withFlagNames rewrites the Config fields that err's message names, after
+// a "component: " of fieldFlags, into the flags that set them.
+func withFlagNames(err error) error {
+	if err == nil {
+		return nil
+	}
+	msg := err.Error()
+	out := msg
+	for component, flags := range fieldFlags {
+		i := strings.Index(out, component+": ")
+		if i < 0 {
+			continue
+		}
+		head, tail := out[:i], out[i:]
+		out = head + fieldWord.ReplaceAllStringFunc(tail, func(w string) string {
+			if f, ok := flags[w]; ok {
+				return f
+			}
+			return w
+		})
+	}
+	if out == msg {
+		return err
+	}
+	return &flagError{msg: out, err: err}
 }

@@ -18,11 +18,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 )
 
-func gatewayCommand() command {
-	c := command{
-		name:    "gateway",
-		summary: "HTTP ingest gateway: authenticate, validate, store in Kafka",
-		usage: `Usage: gamepulse gateway --listen ADDR --brokers ADDRS [flags]
+// GatewayCommand is "gamepulse gateway":
+// HTTP ingest gateway: authenticate, validate, store in Kafka.
+type GatewayCommand struct{}
+
+func (*GatewayCommand) Name() string { return "gateway" }
+func (*GatewayCommand) Summary() string {
+	return "HTTP ingest gateway: authenticate, validate, store in Kafka"
+}
+func (*GatewayCommand) Usage() string {
+	return `Usage: gamepulse gateway --listen ADDR --brokers ADDRS [flags]
 
 Serves POST /v1/events (a JSON array, NDJSON or a Protobuf EventBatch,
 optionally gzip-encoded), GET /healthz and GET /readyz on --listen, the
@@ -42,47 +47,40 @@ idempotent producer). When Kafka is slow or down the gateway answers 503 with
 Retry-After and never buffers without bound.
 
 Example:
-  GAMEPULSE_API_KEYS=demo-key=space-raiders gamepulse gateway --listen :8080 --brokers 127.0.0.1:9092`,
+  GAMEPULSE_API_KEYS=demo-key=space-raiders gamepulse gateway --listen :8080 --brokers 127.0.0.1:9092`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *GatewayCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	o.addTopics()
+	gf := addGatewayFlags(fs, true)
+	af := addAdminFlags(fs, "127.0.0.1:9100", true)
+	log, topics, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
-		gf := addGatewayFlags(fs, true)
-		af := addAdminFlags(fs, "127.0.0.1:9100", true)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		cfg, err := gf.config(topics.Raw)
-		if err != nil {
-			return err
-		}
-		reg := newRegistry()
-		ctx, cancel := context.WithCancel(ctx)
-		defer cancel()
-		g, gctx := errgroup.WithContext(ctx)
-		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
-			return err
-		}
-		gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, reg, log)
-		if err != nil {
-			cancel() // stops the admin server
-			g.Wait()
-			return err
-		}
-		log.Info("gateway listening", "addr", gw.Addr, "topic", topics.Raw, "games", len(cfg.Keys))
-		return g.Wait()
+	cfg, err := gf.config(topics.Raw)
+	if err != nil {
+		return err
 	}
-	return c
+	reg := newRegistry()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+		return err
+	}
+	gw, err := startGateway(gctx, g, cfg, kf.config("gamepulse-gateway"), topics, gf.grace, reg, log)
+	if err != nil {
+		cancel() // stops the admin server
+		g.Wait()
+		return err
+	}
+	log.Info("gateway listening", "addr", gw.Addr, "topic", topics.Raw, "games", len(cfg.Keys))
+	return g.Wait()
 }
 
 type gatewayFlags struct {
@@ -96,7 +94,7 @@ type gatewayFlags struct {
 // addGatewayFlags registers the gateway settings; with keys it also registers
 // --api-keys and --api-keys-file (the demo makes its own keys).
 func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
-	d := gateway.Defaults()
+	d := gateway.DefaultConfig()
 	f := &gatewayFlags{cfg: d}
 	c := &f.cfg
 	fs.StringVar(&c.Listen, "listen", d.Listen, "HTTP listen address")

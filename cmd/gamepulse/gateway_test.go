@@ -36,6 +36,10 @@ func TestGatewayRefusesBadSettingsBeforeWaitingForKafka(t *testing.T) {
 		{[]string{"--shutdown-grace", "-1s"}, "--shutdown-grace must be ≥ 0"},
 		{[]string{"--listen", "127.0.0.1:99999"}, "--listen"},
 		{[]string{"--listen", "nonsense"}, "--listen"},
+		// Rules between settings, which gateway.Config.Validate reports by
+		// field and the command by flag (fieldFlags).
+		{[]string{"--rate-burst", "10"}, "gateway: --rate-burst (10) must be at least --max-events (1000)"},
+		{[]string{"--max-body-bytes", "100", "--max-decompressed-bytes", "10"}, "gateway: --max-decompressed-bytes (10) is below --max-body-bytes (100)"},
 	}
 	busy, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -11,11 +11,16 @@ import (
 	whreport "github.com/gamepulse/gamepulse/internal/report"
 )
 
-func kpisCommand() command {
-	c := command{
-		name:    "kpis",
-		summary: "a summary per game from the warehouse: DAU, revenue, retention, levels, completeness",
-		usage: `Usage: gamepulse kpis [--warehouse URL] [--format table|csv|json]
+// KPIsCommand is "gamepulse kpis":
+// a summary per game from the warehouse: DAU, revenue, retention, levels, completeness.
+type KPIsCommand struct{}
+
+func (*KPIsCommand) Name() string { return "kpis" }
+func (*KPIsCommand) Summary() string {
+	return "a summary per game from the warehouse: DAU, revenue, retention, levels, completeness"
+}
+func (*KPIsCommand) Usage() string {
+	return `Usage: gamepulse kpis [--warehouse URL] [--format table|csv|json]
 
 Prints, per game, from the events and sessions tables (UTC days of event
 time): days with activity, DAU (mean distinct active players per day),
@@ -29,30 +34,30 @@ and Snowflake warehouses. --format csv and json print a row or object per
 game, with -1 for a figure that is n/a.
 
 Example:
-  gamepulse kpis --warehouse duckdb:data/demo/warehouse.duckdb`,
+  gamepulse kpis --warehouse duckdb:data/demo/warehouse.duckdb`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *KPIsCommand) Run(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, c)
+	wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
+	format := fs.String("format", "table", "output format: "+outputFormats)
+	if err := resolve(fs, env, args); err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
-		format := fs.String("format", "table", "output format: "+outputFormats)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		w, err := openWarehouse(ctx, *wh, readWarehouse)
-		if err != nil {
-			return err
-		}
-		defer w.Close()
-		sums, err := whreport.Summaries(ctx, w)
-		if err != nil {
-			return err
-		}
-		if *format == "table" {
-			return printSummaries(env.Stdout, sums)
-		}
-		return summaryResult(sums).write(env.Stdout, *format)
+	w, err := openWarehouse(ctx, *wh, readWarehouse)
+	if err != nil {
+		return err
 	}
-	return c
+	defer w.Close()
+	sums, err := whreport.Summaries(ctx, w)
+	if err != nil {
+		return err
+	}
+	if *format == "table" {
+		return printSummaries(env.Stdout, sums)
+	}
+	return summaryResult(sums).write(env.Stdout, *format)
 }
 
 // summaryResult returns sums as a result set: a row per game, a column per

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"log/slog"
 	"time"
 
@@ -14,8 +12,6 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
-	"github.com/gamepulse/gamepulse/internal/warehouse/backend"
-	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 )
 
 const (
@@ -23,11 +19,16 @@ const (
 	warehouseHelp    = "warehouse URL: duckdb:///abs/path.duckdb, duckdb:rel/path.duckdb or snowflake://DSN (see gamepulse help load)"
 )
 
-func loadCommand() command {
-	c := command{
-		name:    "load",
-		summary: "warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once",
-		usage: `Usage: gamepulse load --brokers ADDRS [--warehouse URL] [flags]
+// LoadCommand is "gamepulse load":
+// warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once.
+type LoadCommand struct{}
+
+func (*LoadCommand) Name() string { return "load" }
+func (*LoadCommand) Summary() string {
+	return "warehouse loader: the processor's outputs into DuckDB or Snowflake, exactly once"
+}
+func (*LoadCommand) Usage() string {
+	return `Usage: gamepulse load --brokers ADDRS [--warehouse URL] [flags]
 
 Reads the enriched events, sessions, KPI, alerts and dead-letter topics
 (read_committed) in a consumer group and writes them into warehouse tables:
@@ -48,46 +49,39 @@ auth with authenticator=SNOWFLAKE_JWT&privateKey=...). The Snowflake sink is
 tested against the fakesnow emulator only.
 
 Example:
-  gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`,
+  gamepulse load --brokers 127.0.0.1:9092 --warehouse duckdb:///var/lib/gamepulse/warehouse.duckdb`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *LoadCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	tf := o.addTopics()
+	addOutputTopicFlags(fs, tf)
+	lc := addLoadFlags(fs)
+	af := addAdminFlags(fs, "127.0.0.1:9102", false)
+	progressEvery := fs.Duration("progress-every", 10*time.Second, "log a progress line (rows/s by table, lag, freshness) this often; 0: never")
+	log, topics, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
-		addOutputTopicFlags(fs, tf)
-		lc := addLoadFlags(fs)
-		af := addAdminFlags(fs, "127.0.0.1:9102", false)
-		progressEvery := fs.Duration("progress-every", 10*time.Second, "log a progress line (rows/s by table, lag, freshness) this often; 0: never")
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		reg := newRegistry()
-		g, gctx := errgroup.WithContext(ctx)
-		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
-			return err
-		}
-		ld, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log)
-		if err != nil {
-			return err
-		}
-		if *progressEvery > 0 {
-			g.Go(func() error {
-				ld.LogProgress(gctx, *progressEvery)
-				return nil
-			})
-		}
-		return g.Wait()
+	reg := newRegistry()
+	g, gctx := errgroup.WithContext(ctx)
+	if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+		return err
 	}
-	return c
+	ld, _, err := startLoader(gctx, g, lc, kf.config("gamepulse-loader"), topics, reg, log)
+	if err != nil {
+		return err
+	}
+	if *progressEvery > 0 {
+		g.Go(func() error {
+			ld.LogProgress(gctx, *progressEvery)
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 type loadFlags struct {
@@ -96,38 +90,16 @@ type loadFlags struct {
 }
 
 func addLoadFlags(fs *flag.FlagSet) *loadFlags {
-	f := &loadFlags{}
+	f := &loadFlags{cfg: loader.DefaultConfig()}
+	d := loader.DefaultConfig()
 	fs.StringVar(&f.warehouse, "warehouse", defaultWarehouse, warehouseHelp)
-	fs.StringVar(&f.cfg.Group, "load-group", loader.DefaultGroup, "the loader's consumer group")
-	fs.IntVar(&f.cfg.BatchRows, "batch-rows", 50000, "apply a batch when it holds this many rows")
-	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", 32<<20, "or this many bytes of record values")
-	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", time.Second, "or when its first record is this old (freshness against warehouse statements)")
-	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", 45*time.Second, "the loader group's session timeout: how long a dead loader keeps its partitions")
-	fs.DurationVar(&f.cfg.AutoSuspend, "warehouse-auto-suspend", time.Minute, "the Snowflake warehouse's AUTO_SUSPEND, for the estimate of its running time (gamepulse_loader_warehouse_active_seconds_total)")
+	fs.StringVar(&f.cfg.Group, "load-group", d.Group, "the loader's consumer group")
+	fs.IntVar(&f.cfg.BatchRows, "batch-rows", d.BatchRows, "apply a batch when it holds this many rows")
+	fs.IntVar(&f.cfg.BatchBytes, "batch-bytes", d.BatchBytes, "or this many bytes of record values")
+	fs.DurationVar(&f.cfg.BatchInterval, "batch-interval", d.BatchInterval, "or when its first record is this old (freshness against warehouse statements)")
+	fs.DurationVar(&f.cfg.SessionTimeout, "load-session-timeout", d.SessionTimeout, "the loader group's session timeout: how long a dead loader keeps its partitions")
+	fs.DurationVar(&f.cfg.AutoSuspend, "warehouse-auto-suspend", d.AutoSuspend, "the Snowflake warehouse's AUTO_SUSPEND, for the estimate of its running time (gamepulse_loader_warehouse_active_seconds_total)")
 	return f
-}
-
-// warehouseUse is what a command does with the warehouse it opens.
-type warehouseUse = backend.Use
-
-const (
-	createWarehouse = backend.Create // load, demo: create it if needed, migrate, write
-	writeWarehouse  = backend.Write  // replay: it must exist; migrate, write
-	readWarehouse   = backend.Read   // query, kpis, reconcile: it must exist; read only, no migrations
-)
-
-// openWarehouse opens the warehouse the --warehouse URL raw names for use
-// (backend.Open), its errors in the flag's terms.
-func openWarehouse(ctx context.Context, raw string, use warehouseUse) (warehouse.Warehouse, error) {
-	wh, err := backend.Open(ctx, raw, use)
-	var ue *backend.URLError
-	switch {
-	case errors.As(err, &ue):
-		return nil, fmt.Errorf("--warehouse %q: %w", ue.URL, ue.Err)
-	case errors.Is(err, duckdb.ErrNoWarehouse):
-		return nil, fmt.Errorf("%w (check --warehouse; gamepulse load and demo create it)", err)
-	}
-	return wh, err
 }
 
 // startLoader opens the warehouse and runs the loader in g; the warehouse
@@ -146,7 +118,11 @@ func startLoader(ctx context.Context, g *errgroup.Group, f *loadFlags, kc kafka.
 	}
 	cfg := f.cfg
 	cfg.Topics = topics
-	l := loader.New(cfg, base, sink, loader.NewMetrics(reg), log)
+	l, err := loader.New(cfg, base, sink, loader.NewMetrics(reg), log)
+	if err != nil {
+		sink.Close()
+		return nil, nil, err
+	}
 	g.Go(func() error {
 		defer sink.Close()
 		err := l.Run(ctx)

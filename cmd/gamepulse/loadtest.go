@@ -10,7 +10,6 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,11 +23,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
-func loadtestCommand() command {
-	c := command{
-		name:    "loadtest",
-		summary: "measure a gateway: events/s, latency percentiles, events per CPU-second",
-		usage: `Usage: gamepulse loadtest --gateway URL --api-key KEY [--format json|protobuf] [--rate R] [--duration D]
+// LoadtestCommand is "gamepulse loadtest":
+// measure a gateway: events/s, latency percentiles, events per CPU-second.
+type LoadtestCommand struct{}
+
+func (*LoadtestCommand) Name() string { return "loadtest" }
+func (*LoadtestCommand) Summary() string {
+	return "measure a gateway: events/s, latency percentiles, events per CPU-second"
+}
+func (*LoadtestCommand) Usage() string {
+	return `Usage: gamepulse loadtest --gateway URL --api-key KEY [--format json|protobuf] [--rate R] [--duration D]
 
 Posts pre-encoded batches of simulated events to a gateway from --concurrency
 connections and reports the achieved events/s, request latency percentiles and errors by
@@ -41,73 +45,73 @@ With --gateway-pid, it also reads that process's CPU time from /proc and
 reports events per gateway CPU-second.
 
 Example:
-  gamepulse loadtest --gateway http://127.0.0.1:8080 --api-key k --format protobuf --duration 20s --gateway-pid $(pgrep -f 'gamepulse gateway')`,
+  gamepulse loadtest --gateway http://127.0.0.1:8080 --api-key k --format protobuf --duration 20s --gateway-pid $(pgrep -f 'gamepulse gateway')`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *LoadtestCommand) Run(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, c)
+	url := fs.String("gateway", "http://127.0.0.1:8080", "gateway base URL")
+	key := fs.String("api-key", "", "write key")
+	format := fs.String("format", "json", "body format: json, ndjson or protobuf")
+	gz := fs.Bool("gzip", false, "gzip the bodies")
+	batch := fs.Int("batch-size", 100, "events per request")
+	conc := fs.Int("concurrency", 8, "parallel connections")
+	rate := fs.Float64("rate", 0, "target events/s (0: as fast as answers come)")
+	duration := fs.Duration("duration", 20*time.Second, "how long to send")
+	warmup := fs.Duration("warmup", 3*time.Second, "sending before measuring starts")
+	pid := fs.Int("gateway-pid", 0, "gateway process id, to report its CPU time")
+	asJSON := fs.Bool("json", false, "print the result as JSON")
+	maxErrorRate := fs.Float64("max-error-rate", 0.01, "largest share of failed requests (0 to 1) for a successful exit")
+	if err := resolve(fs, env, args); err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		url := fs.String("gateway", "http://127.0.0.1:8080", "gateway base URL")
-		key := fs.String("api-key", "", "write key")
-		format := fs.String("format", "json", "body format: json, ndjson or protobuf")
-		gz := fs.Bool("gzip", false, "gzip the bodies")
-		batch := fs.Int("batch-size", 100, "events per request")
-		conc := fs.Int("concurrency", 8, "parallel connections")
-		rate := fs.Float64("rate", 0, "target events/s (0: as fast as answers come)")
-		duration := fs.Duration("duration", 20*time.Second, "how long to send")
-		warmup := fs.Duration("warmup", 3*time.Second, "sending before measuring starts")
-		pid := fs.Int("gateway-pid", 0, "gateway process id, to report its CPU time")
-		asJSON := fs.Bool("json", false, "print the result as JSON")
-		maxErrorRate := fs.Float64("max-error-rate", 0.01, "largest share of failed requests (0 to 1) for a successful exit")
-		if err := resolve(fs, env, args); err != nil {
+	if *key == "" {
+		return errors.New("loadtest: --api-key is required")
+	}
+	if !(*maxErrorRate >= 0 && *maxErrorRate <= 1) {
+		return fmt.Errorf("loadtest: --max-error-rate must be from 0 to 1, got %g", *maxErrorRate)
+	}
+	bodies, ctype, err := loadtestBodies(*format, *gz, *batch, 64)
+	if err != nil {
+		return err
+	}
+	lt := &loadtest{url: strings.TrimRight(*url, "/") + "/v1/events", key: *key, ctype: ctype, gzip: *gz,
+		bodies: bodies, batch: *batch, conc: *conc, rate: *rate}
+	if *warmup > 0 {
+		lt.run(ctx, *warmup, 0)
+	}
+	cpu0, err := procCPU(*pid)
+	if err != nil {
+		return err
+	}
+	res := lt.run(ctx, *duration, *pid)
+	cpu1, _ := procCPU(*pid)
+	res.GatewayCPUSeconds = cpu1 - cpu0
+	if res.GatewayCPUSeconds > 0 {
+		res.EventsPerGatewayCPUSecond = float64(res.Events) / res.GatewayCPUSeconds
+	}
+	res.Format, res.Gzip, res.Batch, res.Concurrency, res.TargetRate = *format, *gz, *batch, *conc, *rate
+	if *asJSON {
+		if err := json.NewEncoder(env.Stdout).Encode(res); err != nil {
 			return err
 		}
-		if *key == "" {
-			return errors.New("loadtest: --api-key is required")
-		}
-		if !(*maxErrorRate >= 0 && *maxErrorRate <= 1) {
-			return fmt.Errorf("loadtest: --max-error-rate must be from 0 to 1, got %g", *maxErrorRate)
-		}
-		bodies, ctype, err := loadtestBodies(*format, *gz, *batch, 64)
-		if err != nil {
-			return err
-		}
-		lt := &loadtest{url: strings.TrimRight(*url, "/") + "/v1/events", key: *key, ctype: ctype, gzip: *gz,
-			bodies: bodies, batch: *batch, conc: *conc, rate: *rate}
-		if *warmup > 0 {
-			lt.run(ctx, *warmup, 0)
-		}
-		cpu0, err := procCPU(*pid)
-		if err != nil {
-			return err
-		}
-		res := lt.run(ctx, *duration, *pid)
-		cpu1, _ := procCPU(*pid)
-		res.GatewayCPUSeconds = cpu1 - cpu0
+	} else {
+		fmt.Fprintf(env.Stdout, "%s batches of %d, %d connections, target %s, achieved %.0f events/s; latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms; errors %d of %d requests (%.1f%%)%s",
+			*format, *batch, *conc, rateLabel(*rate), res.EventsPerSecond, res.P50Ms, res.P99Ms, res.P999Ms,
+			res.Errors, res.Requests, 100*res.ErrorRate, errorsLabel(res.ErrorsByReason))
 		if res.GatewayCPUSeconds > 0 {
-			res.EventsPerGatewayCPUSecond = float64(res.Events) / res.GatewayCPUSeconds
+			fmt.Fprintf(env.Stdout, "; gateway CPU %.1f s => %.0f events per gateway CPU-second", res.GatewayCPUSeconds, res.EventsPerGatewayCPUSecond)
 		}
-		res.Format, res.Gzip, res.Batch, res.Concurrency, res.TargetRate = *format, *gz, *batch, *conc, *rate
-		if *asJSON {
-			if err := json.NewEncoder(env.Stdout).Encode(res); err != nil {
-				return err
-			}
-		} else {
-			fmt.Fprintf(env.Stdout, "%s batches of %d, %d connections, target %s, achieved %.0f events/s; latency p50 %.2f ms p99 %.2f ms p99.9 %.2f ms; errors %d of %d requests (%.1f%%)%s",
-				*format, *batch, *conc, rateLabel(*rate), res.EventsPerSecond, res.P50Ms, res.P99Ms, res.P999Ms,
-				res.Errors, res.Requests, 100*res.ErrorRate, errorsLabel(res.ErrorsByReason))
-			if res.GatewayCPUSeconds > 0 {
-				fmt.Fprintf(env.Stdout, "; gateway CPU %.1f s => %.0f events per gateway CPU-second", res.GatewayCPUSeconds, res.EventsPerGatewayCPUSecond)
-			}
-			fmt.Fprintln(env.Stdout)
-		}
-		switch {
-		case res.Requests == 0:
-			return errors.New("loadtest: no request was answered")
-		case res.ErrorRate > *maxErrorRate:
-			return fmt.Errorf("loadtest: %d of %d requests failed (%.1f%%), above --max-error-rate %g", res.Errors, res.Requests, 100*res.ErrorRate, *maxErrorRate)
-		}
-		return nil
+		fmt.Fprintln(env.Stdout)
 	}
-	return c
+	switch {
+	case res.Requests == 0:
+		return errors.New("loadtest: no request was answered")
+	case res.ErrorRate > *maxErrorRate:
+		return fmt.Errorf("loadtest: %d of %d requests failed (%.1f%%), above --max-error-rate %g", res.Errors, res.Requests, 100*res.ErrorRate, *maxErrorRate)
+	}
+	return nil
 }
 
 func rateLabel(r float64) string {
@@ -339,25 +343,4 @@ func loadtestBodies(format string, gz bool, batch, n int) ([][]byte, string, err
 		bodies = append(bodies, body)
 	}
 	return bodies, ctype, nil
-}
-
-// procCPU returns the user+system CPU seconds of a process (0 for pid 0).
-func procCPU(pid int) (float64, error) {
-	if pid == 0 {
-		return 0, nil
-	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("loadtest: read gateway CPU time: %w", err)
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(fields) < 13 {
-		return 0, errors.New("loadtest: unexpected /proc stat format")
-	}
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	const clockTicks = 100 // USER_HZ on Linux
-	return (utime + stime) / clockTicks, nil
 }

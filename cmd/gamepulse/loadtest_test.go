@@ -41,7 +41,7 @@ func TestLoadtestFailsWithAWrongKeyAndPassesWithTheRightOne(t *testing.T) {
 	defer c.Close()
 	topics := kafka.DefaultTopicConfig()
 	topics.Partitions, topics.Replication = 1, 1
-	cfg := gateway.Defaults()
+	cfg := gateway.DefaultConfig()
 	cfg.Listen, cfg.Topic, cfg.Keys, cfg.RateLimit = "127.0.0.1:0", topics.Raw, map[string]string{"right": "gem-garden"}, 0
 	cfg.EnsureDefaults()
 	ctx, cancel := context.WithCancel(context.Background())

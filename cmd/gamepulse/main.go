@@ -1,6 +1,3 @@
-// Command gamepulse is the real-time game telemetry pipeline: one binary whose
-// subcommands run each stage (gateway, broker, simulate, ...) or all of them
-// at once (demo). Run `gamepulse help` for the list.
 package main
 
 import (
@@ -17,12 +14,15 @@ import (
 	"syscall"
 )
 
-// command is one subcommand.
-type command struct {
-	name    string
-	summary string
-	usage   string // the usage line and a paragraph that teaches the command
-	run     func(ctx context.Context, env *Env, args []string) error
+// Command is one subcommand, one type per command in its own file (as
+// Litestream's ReplicateCommand): its name, a line for gamepulse help, the
+// usage line and a paragraph that teaches it, and Run, which declares its
+// flags, resolves them from args, the environment and --config, and runs it.
+type Command interface {
+	Name() string
+	Summary() string
+	Usage() string
+	Run(ctx context.Context, env *Env, args []string) error
 }
 
 // Env is what a command may touch of the outside world; tests replace it.
@@ -33,26 +33,26 @@ type Env struct {
 	onFlags func(*flag.FlagSet) // sees each command's flag set (the settings command)
 }
 
-func commands() []command {
-	return []command{
-		demoCommand(),
-		gatewayCommand(),
-		processCommand(),
-		loadCommand(),
-		replayCommand(),
-		reconcileCommand(),
-		queryCommand(),
-		kpisCommand(),
-		dashboardsCommand(),
-		simulateCommand(),
-		brokerCommand(),
-		doctorCommand(),
-		topicsCommand(),
-		tailCommand(),
-		loadtestCommand(),
-		benchProcessCommand(),
-		settingsCommand(),
-		{name: "version", summary: "print the version, the commit and the Go version (also gamepulse --version)", run: runVersion},
+// commands are gamepulse's subcommands in the order gamepulse help lists them.
+func commands() []Command {
+	return []Command{
+		&DemoCommand{},
+		&GatewayCommand{},
+		&ProcessCommand{},
+		&LoadCommand{},
+		&ReplayCommand{},
+		&ReconcileCommand{},
+		&QueryCommand{},
+		&KPIsCommand{},
+		&DashboardsCommand{},
+		&SimulateCommand{},
+		&BrokerCommand{},
+		&DoctorCommand{},
+		&TopicsCommand{},
+		&TailCommand{},
+		&LoadtestCommand{},
+		&SettingsCommand{},
+		&VersionCommand{},
 	}
 }
 
@@ -127,12 +127,15 @@ func Main(ctx context.Context, env *Env, args []string) error {
 	if args[0] == "--version" || args[0] == "-version" {
 		args = append([]string{"version"}, args[1:]...)
 	}
+	if args[0] == "bench-process" {
+		return &usageError{command: args[0], err: errors.New("bench-process moved to its own binary, which links the test helpers this one does not: go build -o bin/ ./cmd/gamepulse ./cmd/gamepulse-bench, then bin/gamepulse-bench process (same flags)")}
+	}
 	for _, c := range commands() {
-		if c.name == args[0] {
-			err := c.run(ctx, env, args[1:])
+		if c.Name() == args[0] {
+			err := withFlagNames(c.Run(ctx, env, args[1:]))
 			var ue *usageError
 			if errors.As(err, &ue) && ue.command == "" {
-				ue.command = c.name
+				ue.command = c.Name()
 			}
 			return err
 		}
@@ -158,7 +161,7 @@ Commands:
 `)
 	cmds := commands()
 	for _, c := range cmds {
-		fmt.Fprintf(w, "  %-13s %s\n", c.name, c.summary)
+		fmt.Fprintf(w, "  %-13s %s\n", c.Name(), c.Summary())
 	}
 	fmt.Fprint(w, `
 Start here:
@@ -174,12 +177,12 @@ given with --config. Flags win over the environment, which wins over the file.
 
 // newFlagSet returns a flag set whose --help teaches: the command's paragraph,
 // then every flag with its environment variable and default.
-func newFlagSet(env *Env, c command) *flag.FlagSet {
-	fs := flag.NewFlagSet(c.name, flag.ContinueOnError)
+func newFlagSet(env *Env, c Command) *flag.FlagSet {
+	fs := flag.NewFlagSet(c.Name(), flag.ContinueOnError)
 	fs.SetOutput(env.Stderr)
 	fs.Usage = func() {
 		w := env.Stdout
-		fmt.Fprintf(w, "%s\n\nFlags (each also GAMEPULSE_<FLAG> in the environment or a key in --config):\n", strings.TrimSpace(c.usage))
+		fmt.Fprintf(w, "%s\n\nFlags (each also GAMEPULSE_<FLAG> in the environment or a key in --config):\n", strings.TrimSpace(c.Usage()))
 		fs.VisitAll(func(f *flag.Flag) {
 			def := ""
 			if f.DefValue != "" && f.DefValue != "false" {
@@ -199,9 +202,18 @@ func newFlagSet(env *Env, c command) *flag.FlagSet {
 // (GOFLAGS=-buildvcs=false); make build sets it with -ldflags -X.
 var buildCommit string
 
-// runVersion prints the version, the commit and the Go version of the
-// binary, from its build information.
-func runVersion(_ context.Context, env *Env, args []string) error {
+// VersionCommand is "gamepulse version": the version, the commit and the Go
+// version of the binary, from its build information.
+type VersionCommand struct{}
+
+func (*VersionCommand) Name() string { return "version" }
+func (*VersionCommand) Summary() string {
+	return "print the version, the commit and the Go version (also gamepulse --version)"
+}
+func (*VersionCommand) Usage() string { return "" }
+
+// Run prints the version, the commit and the Go version.
+func (*VersionCommand) Run(_ context.Context, env *Env, args []string) error {
 	fs := flag.NewFlagSet("version", flag.ContinueOnError)
 	fs.Usage = func() {
 		fmt.Fprintln(env.Stdout, "Usage: gamepulse version (or gamepulse --version)\n\nPrints the version, the commit it was built from and the Go version.")

@@ -40,15 +40,15 @@ func readDoc(t *testing.T, path string) string {
 
 func TestHelpForEveryCommand(t *testing.T) {
 	for _, c := range commands() {
-		t.Run(c.name, func(t *testing.T) {
-			out, _, err := runMain(t, nil, "help", c.name)
-			if c.usage == "" || c.name == "settings" { // no flags to teach
+		t.Run(c.Name(), func(t *testing.T) {
+			out, _, err := runMain(t, nil, "help", c.Name())
+			if c.Usage() == "" || c.Name() == "settings" { // no flags to teach
 				return
 			}
 			if !errors.Is(err, flag.ErrHelp) {
 				t.Fatalf("want ErrHelp, got %v", err)
 			}
-			if !strings.Contains(out, "Usage: gamepulse "+c.name) || !strings.Contains(out, "GAMEPULSE_CONFIG") {
+			if !strings.Contains(out, "Usage: gamepulse "+c.Name()) || !strings.Contains(out, "GAMEPULSE_CONFIG") {
 				t.Fatalf("help does not teach:\n%s", out)
 			}
 		})

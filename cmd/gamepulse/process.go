@@ -17,11 +17,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 )
 
-func processCommand() command {
-	c := command{
-		name:    "process",
-		summary: "stream processor: dedup, enrich, sessionize, windowed KPIs, exactly once",
-		usage: `Usage: gamepulse process --brokers ADDRS [--instance-id ID] [flags]
+// ProcessCommand is "gamepulse process":
+// stream processor: dedup, enrich, sessionize, windowed KPIs, exactly once.
+type ProcessCommand struct{}
+
+func (*ProcessCommand) Name() string { return "process" }
+func (*ProcessCommand) Summary() string {
+	return "stream processor: dedup, enrich, sessionize, windowed KPIs, exactly once"
+}
+func (*ProcessCommand) Usage() string {
+	return `Usage: gamepulse process --brokers ADDRS [--instance-id ID] [flags]
 
 A Kafka consumer-group application in two stages, both in this process:
 
@@ -46,37 +51,30 @@ transaction and leaves the group cleanly.
 The rules, defaults included, are in docs/design/processor.md.
 
 Example:
-  gamepulse process --brokers 127.0.0.1:9092 --instance-id proc-1 --metrics-listen 127.0.0.1:9101`,
+  gamepulse process --brokers 127.0.0.1:9092 --instance-id proc-1 --metrics-listen 127.0.0.1:9101`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *ProcessCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	tf := o.addTopics()
+	pf := addProcessFlags(fs, tf)
+	af := addAdminFlags(fs, "127.0.0.1:9101", true)
+	log, topics, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
-		pf := addProcessFlags(fs, tf)
-		af := addAdminFlags(fs, "127.0.0.1:9101", true)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		reg := newRegistry()
-		g, gctx := errgroup.WithContext(ctx)
-		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
-			return err
-		}
-		if _, err := startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log); err != nil {
-			return err
-		}
-		return g.Wait()
+	reg := newRegistry()
+	g, gctx := errgroup.WithContext(ctx)
+	if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+		return err
 	}
-	return c
+	if _, err := startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log); err != nil {
+		return err
+	}
+	return g.Wait()
 }
 
 // processFlags are the processor's settings.

@@ -5,11 +5,13 @@ import (
 	"fmt"
 )
 
-func queryCommand() command {
-	c := command{
-		name:    "query",
-		summary: "run SQL against the warehouse and print the result",
-		usage: `Usage: gamepulse query [--warehouse URL] [--format table|csv|json] "SQL"
+// QueryCommand is "gamepulse query" (run SQL against the warehouse and print the result).
+type QueryCommand struct{}
+
+func (*QueryCommand) Name() string    { return "query" }
+func (*QueryCommand) Summary() string { return "run SQL against the warehouse and print the result" }
+func (*QueryCommand) Usage() string {
+	return `Usage: gamepulse query [--warehouse URL] [--format table|csv|json] "SQL"
 
 Runs one SQL statement against the warehouse (see gamepulse load for the
 tables) and prints its rows: a readable table (default), CSV with a header
@@ -19,33 +21,33 @@ query a copy of the file).
 
 Examples:
   gamepulse query "SELECT game_id, count(*) AS events FROM events GROUP BY 1 ORDER BY 2 DESC"
-  gamepulse query --format csv "SELECT * FROM kpi_minute WHERE platform = '*' ORDER BY window_start"`,
+  gamepulse query --format csv "SELECT * FROM kpi_minute WHERE platform = '*' ORDER BY window_start"`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *QueryCommand) Run(ctx context.Context, env *Env, args []string) error {
+	fs := newFlagSet(env, c)
+	wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
+	format := fs.String("format", "table", "output format: "+outputFormats)
+	if err := resolveArgs(fs, env, args, -1); err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
-		format := fs.String("format", "table", "output format: "+outputFormats)
-		if err := resolveArgs(fs, env, args, -1); err != nil {
-			return err
-		}
-		if fs.NArg() != 1 {
-			return usagef("give exactly one SQL statement (quote it), got %d arguments: %q", fs.NArg(), fs.Args())
-		}
-		w, err := openWarehouse(ctx, *wh, readWarehouse)
-		if err != nil {
-			return err
-		}
-		defer w.Close()
-		rows, err := w.DB().QueryContext(ctx, fs.Arg(0))
-		if err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-		defer rows.Close()
-		rs, err := readResult(rows)
-		if err != nil {
-			return fmt.Errorf("query: %w", err)
-		}
-		return rs.write(env.Stdout, *format)
+	if fs.NArg() != 1 {
+		return usagef("give exactly one SQL statement (quote it), got %d arguments: %q", fs.NArg(), fs.Args())
 	}
-	return c
+	w, err := openWarehouse(ctx, *wh, readWarehouse)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	rows, err := w.DB().QueryContext(ctx, fs.Arg(0))
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	defer rows.Close()
+	rs, err := readResult(rows)
+	if err != nil {
+		return fmt.Errorf("query: %w", err)
+	}
+	return rs.write(env.Stdout, *format)
 }

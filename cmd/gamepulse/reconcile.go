@@ -16,11 +16,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
-func reconcileCommand() command {
-	c := command{
-		name:    "reconcile",
-		summary: "recompute the KPIs from the events table and compare them with kpi_minute and kpi_hour",
-		usage: `Usage: gamepulse reconcile [--warehouse URL] [--from TIME] [--to TIME] [--every D] [flags]
+// ReconcileCommand is "gamepulse reconcile":
+// recompute the KPIs from the events table and compare them with kpi_minute and kpi_hour.
+type ReconcileCommand struct{}
+
+func (*ReconcileCommand) Name() string { return "reconcile" }
+func (*ReconcileCommand) Summary() string {
+	return "recompute the KPIs from the events table and compare them with kpi_minute and kpi_hour"
+}
+func (*ReconcileCommand) Usage() string {
+	return `Usage: gamepulse reconcile [--warehouse URL] [--from TIME] [--to TIME] [--every D] [flags]
 
 Recomputes, from the events table, the KPI figures of every minute and hour
 window in [--from, --to) and compares them with the stored kpi_minute and
@@ -42,86 +47,83 @@ alert.
 
 Examples:
   gamepulse reconcile --from 2026-11-25T00:00:00Z --to 2026-11-26T00:00:00Z
-  gamepulse reconcile --every 5m --lookback 2h --metrics-listen 127.0.0.1:9103`,
+  gamepulse reconcile --every 5m --lookback 2h --metrics-listen 127.0.0.1:9103`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *ReconcileCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
+	from := fs.String("from", "", "start of the range, RFC 3339; empty: --lookback before --to")
+	to := fs.String("to", "", "end of the range (exclusive), RFC 3339; empty: --settle before now")
+	lookback := fs.Duration("lookback", 2*time.Hour, "the range's length when --from is empty")
+	settle := fs.Duration("settle", 2*time.Minute, "when --to is empty, leave the last this-long out: time for the loader to load a closed window's events")
+	every := fs.Duration("every", 0, "run on this period and export metrics; 0: once")
+	format := fs.String("format", "table", "output format: table or json")
+	maxPrint := fs.Int("max-differences", 100, "print at most this many differences per table")
+	af := addAdminFlags(fs, "127.0.0.1:9103", false) // served with --every only
+	log, _, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
-		from := fs.String("from", "", "start of the range, RFC 3339; empty: --lookback before --to")
-		to := fs.String("to", "", "end of the range (exclusive), RFC 3339; empty: --settle before now")
-		lookback := fs.Duration("lookback", 2*time.Hour, "the range's length when --from is empty")
-		settle := fs.Duration("settle", 2*time.Minute, "when --to is empty, leave the last this-long out: time for the loader to load a closed window's events")
-		every := fs.Duration("every", 0, "run on this period and export metrics; 0: once")
-		format := fs.String("format", "table", "output format: table or json")
-		maxPrint := fs.Int("max-differences", 100, "print at most this many differences per table")
-		af := addAdminFlags(fs, "127.0.0.1:9103", false) // served with --every only
-		if err := resolve(fs, env, args); err != nil {
-			return err
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("reconcile: --format must be table or json, got %q", *format)
+	}
+	rangeAt := func(now time.Time) (time.Time, time.Time, error) {
+		t := now.Add(-*settle)
+		if *to != "" {
+			if t, err = time.Parse(time.RFC3339Nano, *to); err != nil {
+				return t, t, usagef("reconcile: --to: %w", err)
+			}
 		}
-		if *format != "table" && *format != "json" {
-			return fmt.Errorf("reconcile: --format must be table or json, got %q", *format)
+		f := t.Add(-*lookback)
+		if *from != "" {
+			if f, err = time.Parse(time.RFC3339Nano, *from); err != nil {
+				return f, t, usagef("reconcile: --from: %w", err)
+			}
 		}
-		log, err := lf.logger(env.Stderr)
+		if !f.Before(t) {
+			return f, t, usagef("the range is empty: --from %s is not before --to %s", f.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
+		}
+		return f, t, nil
+	}
+	if _, _, err := rangeAt(time.Now()); err != nil {
+		return err
+	}
+	w, err := openWarehouse(ctx, *wh, readWarehouse)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	if *every <= 0 {
+		f, t, err := rangeAt(time.Now())
 		if err != nil {
 			return err
 		}
-		rangeAt := func(now time.Time) (time.Time, time.Time, error) {
-			t := now.Add(-*settle)
-			if *to != "" {
-				if t, err = time.Parse(time.RFC3339Nano, *to); err != nil {
-					return t, t, usagef("reconcile: --to: %w", err)
-				}
-			}
-			f := t.Add(-*lookback)
-			if *from != "" {
-				if f, err = time.Parse(time.RFC3339Nano, *from); err != nil {
-					return f, t, usagef("reconcile: --from: %w", err)
-				}
-			}
-			if !f.Before(t) {
-				return f, t, usagef("the range is empty: --from %s is not before --to %s", f.Format(time.RFC3339Nano), t.Format(time.RFC3339Nano))
-			}
-			return f, t, nil
-		}
-		if _, _, err := rangeAt(time.Now()); err != nil {
-			return err
-		}
-		w, err := openWarehouse(ctx, *wh, readWarehouse)
+		rep, err := whreport.Reconcile(ctx, w, f, t)
 		if err != nil {
 			return err
 		}
-		defer w.Close()
-		if *every <= 0 {
-			f, t, err := rangeAt(time.Now())
-			if err != nil {
-				return err
-			}
-			rep, err := whreport.Reconcile(ctx, w, f, t)
-			if err != nil {
-				return err
-			}
-			if err := printReconcile(env.Stdout, rep, *format, *maxPrint); err != nil {
-				return err
-			}
-			if n := rep.Differences(); n > 0 {
-				return fmt.Errorf("reconcile: %d differences", n)
-			}
-			return nil
-		}
-		reg := newRegistry()
-		m := newReconcileMetrics(reg)
-		g, gctx := errgroup.WithContext(ctx)
-		if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+		if err := printReconcile(env.Stdout, rep, *format, *maxPrint); err != nil {
 			return err
 		}
-		g.Go(func() error {
-			reconcileLoop(gctx, w, *every, rangeAt, m, *maxPrint, log)
-			return nil
-		})
-		return g.Wait()
+		if n := rep.Differences(); n > 0 {
+			return fmt.Errorf("reconcile: %d differences", n)
+		}
+		return nil
 	}
-	return c
+	reg := newRegistry()
+	m := newReconcileMetrics(reg)
+	g, gctx := errgroup.WithContext(ctx)
+	if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
+		return err
+	}
+	g.Go(func() error {
+		reconcileLoop(gctx, w, *every, rangeAt, m, *maxPrint, log)
+		return nil
+	})
+	return g.Wait()
 }
 
 // reconcileLoop reconciles the range rangeAt gives every period until ctx

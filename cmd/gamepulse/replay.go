@@ -7,14 +7,20 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/loader"
 )
 
-func replayCommand() command {
-	c := command{
-		name:    "replay",
-		summary: "re-load an offset or time range of a topic into the warehouse, idempotently",
-		usage: `Usage: gamepulse replay --topic T --from FROM [--to TO] [--replay-partitions P,...] [flags]
+// ReplayCommand is "gamepulse replay":
+// re-load an offset or time range of a topic into the warehouse, idempotently.
+type ReplayCommand struct{}
+
+func (*ReplayCommand) Name() string { return "replay" }
+func (*ReplayCommand) Summary() string {
+	return "re-load an offset or time range of a topic into the warehouse, idempotently"
+}
+func (*ReplayCommand) Usage() string {
+	return `Usage: gamepulse replay --topic T --from FROM [--to TO] [--replay-partitions P,...] [flags]
 
 Re-reads a range of one of the loader's topics from Kafka (read_committed) and
 rewrites what the warehouse holds from it: in one warehouse transaction per
@@ -36,79 +42,75 @@ load or demo first. The warehouse must exist (load and demo create it).
 
 Examples:
   gamepulse replay --topic gamepulse.events.enriched --from 2026-11-25T18:00:00Z --to 2026-11-25T19:00:00Z
-  gamepulse replay --topic gamepulse.sessions --replay-partitions 3 --from start`,
+  gamepulse replay --topic gamepulse.sessions --replay-partitions 3 --from start`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *ReplayCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	tf := o.addTopics()
+	addOutputTopicFlags(fs, tf)
+	wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
+	topic := fs.String("topic", "", "the topic to replay: the enriched events, sessions, KPI, alerts or dead-letter topic")
+	parts := fs.String("replay-partitions", "", "comma-separated partitions of --topic to replay; empty: all")
+	from := fs.String("from", "", `first offset, RFC 3339 time or "start"`)
+	to := fs.String("to", "loaded", `end offset (exclusive), RFC 3339 time or "loaded"`)
+	rows := fs.Int("batch-rows", 50000, "rows per warehouse transaction")
+	log, topics, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		tf := addTopicFlags(fs)
-		addOutputTopicFlags(fs, tf)
-		wh := fs.String("warehouse", defaultWarehouse, warehouseHelp)
-		topic := fs.String("topic", "", "the topic to replay: the enriched events, sessions, KPI, alerts or dead-letter topic")
-		parts := fs.String("replay-partitions", "", "comma-separated partitions of --topic to replay; empty: all")
-		from := fs.String("from", "", `first offset, RFC 3339 time or "start"`)
-		to := fs.String("to", "loaded", `end offset (exclusive), RFC 3339 time or "loaded"`)
-		rows := fs.Int("batch-rows", 50000, "rows per warehouse transaction")
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		req := loader.ReplayRequest{Topic: *topic}
-		if *topic == "" {
-			return usagef("replay: --topic is required")
-		}
-		if *from == "" {
-			return usagef(`replay: --from is required (an offset, an RFC 3339 time or "start")`)
-		}
-		if req.From, err = parseBound(*from, "start"); err != nil {
-			return usagef("replay: --from: %w", err)
-		}
-		if req.To, err = parseBound(*to, "loaded"); err != nil {
-			return usagef("replay: --to: %w", err)
-		}
-		if emptyRange(req.From, req.To) {
-			return usagef("the range is empty: --from %s is not before --to %s", *from, *to)
-		}
-		for _, p := range splitComma(*parts) {
-			n, err := strconv.ParseInt(p, 10, 32)
-			if err != nil || n < 0 {
-				return usagef("replay: --replay-partitions: %q is not a partition number", p)
-			}
-			req.Partitions = append(req.Partitions, int32(n))
-		}
-		w, err := openWarehouse(ctx, *wh, writeWarehouse)
-		if err != nil {
-			return err
-		}
-		defer w.Close()
-		base, err := kf.config("gamepulse-replay").Opts(log)
-		if err != nil {
-			return err
-		}
-		l := loader.New(loader.Config{Topics: topics, BatchRows: *rows}, base, w, nil, log)
-		start := time.Now()
-		progress, clear := replayProgress(env.Stderr, start)
-		st, err := l.Replay(ctx, req, progress)
-		clear()
-		if err != nil {
-			return err
-		}
-		for _, r := range st.Ranges {
-			fmt.Fprintf(env.Stdout, "%s/%d\toffsets [%d, %d)\n", r.Topic, r.Partition, r.From, r.To)
-		}
-		fmt.Fprintf(env.Stdout, "replayed %d records into %d rows in %d transactions (%s)\n",
-			st.Records, st.Rows, st.Transactions, time.Since(start).Round(time.Millisecond))
-		return nil
+	req := loader.ReplayRequest{Topic: *topic}
+	if *topic == "" {
+		return usagef("replay: --topic is required")
 	}
-	return c
+	if *from == "" {
+		return usagef(`replay: --from is required (an offset, an RFC 3339 time or "start")`)
+	}
+	if req.From, err = parseBound(*from, "start"); err != nil {
+		return usagef("replay: --from: %w", err)
+	}
+	if req.To, err = parseBound(*to, "loaded"); err != nil {
+		return usagef("replay: --to: %w", err)
+	}
+	if emptyRange(req.From, req.To) {
+		return usagef("the range is empty: --from %s is not before --to %s", *from, *to)
+	}
+	for _, p := range splitComma(*parts) {
+		n, err := strconv.ParseInt(p, 10, 32)
+		if err != nil || n < 0 {
+			return usagef("replay: --replay-partitions: %q is not a partition number", p)
+		}
+		req.Partitions = append(req.Partitions, int32(n))
+	}
+	w, err := openWarehouse(ctx, *wh, writeWarehouse)
+	if err != nil {
+		return err
+	}
+	defer w.Close()
+	base, err := kf.config("gamepulse-replay").Opts(log)
+	if err != nil {
+		return err
+	}
+	l, err := loader.New(loader.Config{Topics: topics, BatchRows: *rows}, base, w, nil, log)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	progress, clear := replayProgress(env.Stderr, start)
+	st, err := l.Replay(ctx, req, progress)
+	clear()
+	if err != nil {
+		return err
+	}
+	for _, r := range st.Ranges {
+		fmt.Fprintf(env.Stdout, "%s/%d\toffsets [%d, %d)\n", r.Topic, r.Partition, r.From, r.To)
+	}
+	fmt.Fprintf(env.Stdout, "replayed %d records into %d rows in %d transactions (%s)\n",
+		st.Records, st.Rows, st.Transactions, time.Since(start).Round(time.Millisecond))
+	return nil
 }
 
 // replayProgress returns the replay's progress report: a line on w rewritten

@@ -17,11 +17,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
-func simulateCommand() command {
-	c := command{
-		name:    "simulate",
-		summary: "generate realistic game traffic (to the gateway, Kafka or a file)",
-		usage: `Usage: gamepulse simulate [--seed N] [--rate R] [--count N | --duration D]
+// SimulateCommand is "gamepulse simulate":
+// generate realistic game traffic (to the gateway, Kafka or a file).
+type SimulateCommand struct{}
+
+func (*SimulateCommand) Name() string { return "simulate" }
+func (*SimulateCommand) Summary() string {
+	return "generate realistic game traffic (to the gateway, Kafka or a file)"
+}
+func (*SimulateCommand) Usage() string {
+	return `Usage: gamepulse simulate [--seed N] [--rate R] [--count N | --duration D]
                           (--gateway URL --api-key KEY | --brokers ADDRS | --out FILE|-)
 
 Simulates a player population of several games: new and returning players,
@@ -46,73 +51,66 @@ now (unpaced runs with --count), so that they pass the gateway's skew check.
 
 Examples:
   gamepulse simulate --gateway http://localhost:8080 --api-key demo-key --rate 2000 --duration 1m
-  gamepulse simulate --seed 7 --count 100000 --late 0.02 --duplicates 0.01 --out events.ndjson`,
-	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		sf := addSimulateFlags(fs, true)
-		kf := addKafkaFlags(fs, "")
-		tf := addTopicFlags(fs)
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		topics, err := tf.topics()
-		if err != nil {
-			return err
-		}
-		dests := 0
-		for _, set := range []bool{sf.gateway != "", kf.brokers != "", sf.out != ""} {
-			if set {
-				dests++
-			}
-		}
-		if dests != 1 {
-			return usagef("simulate: give exactly one destination: --gateway URL, --brokers ADDRS or --out FILE|-")
-		}
-		var sink simulate.Sink
-		switch {
-		case sf.out != "":
-			w := env.Stdout
-			if sf.out != "-" {
-				f, err := os.Create(sf.out)
-				if err != nil {
-					return fmt.Errorf("simulate: %w", err)
-				}
-				defer f.Close()
-				w = f
-			}
-			sink = simulate.NewFileSink(w)
-		case sf.gateway != "":
-			if sink, err = sf.httpSink(log); err != nil {
-				return err
-			}
-		default:
-			cl, err := newKafkaClient(kf.config("gamepulse-simulate"), nil, log, kafka.ProducerOpts(0)...)
-			if err != nil {
-				return err
-			}
-			defer cl.Close()
-			if err := ensureTopics(ctx, cl, topics.Specs(), log); err != nil {
-				return err
-			}
-			if sf.malformed > 0 {
-				log.Warn("malformed items go to Kafka as raw bytes without a key; the processor dead-letters them")
-			}
-			sink = simulate.NewKafkaSink(cl, topics.Raw)
-		}
-		stats, err := sf.run(ctx, sink, env.Stderr, sf.out == "-")
-		if cerr := sink.Close(context.Background()); err == nil {
-			err = cerr
-		}
-		log.Info("simulation finished", "stats", stats.String())
+  gamepulse simulate --seed 7 --count 100000 --late 0.02 --duplicates 0.01 --out events.ndjson`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *SimulateCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	sf := addSimulateFlags(fs, true)
+	kf := o.addKafka("")
+	o.addTopics()
+	log, topics, err := o.start(args, 0)
+	if err != nil {
 		return err
 	}
-	return c
+	dests := 0
+	for _, set := range []bool{sf.gateway != "", kf.brokers != "", sf.out != ""} {
+		if set {
+			dests++
+		}
+	}
+	if dests != 1 {
+		return usagef("simulate: give exactly one destination: --gateway URL, --brokers ADDRS or --out FILE|-")
+	}
+	var sink simulate.Sink
+	switch {
+	case sf.out != "":
+		w := env.Stdout
+		if sf.out != "-" {
+			f, err := os.Create(sf.out)
+			if err != nil {
+				return fmt.Errorf("simulate: %w", err)
+			}
+			defer f.Close()
+			w = f
+		}
+		sink = simulate.NewFileSink(w)
+	case sf.gateway != "":
+		if sink, err = sf.httpSink(log); err != nil {
+			return err
+		}
+	default:
+		cl, err := newKafkaClient(kf.config("gamepulse-simulate"), nil, log, kafka.ProducerOpts(0)...)
+		if err != nil {
+			return err
+		}
+		defer cl.Close()
+		if err := ensureTopics(ctx, cl, topics.Specs(), log); err != nil {
+			return err
+		}
+		if sf.malformed > 0 {
+			log.Warn("malformed items go to Kafka as raw bytes without a key; the processor dead-letters them")
+		}
+		sink = simulate.NewKafkaSink(cl, topics.Raw)
+	}
+	stats, err := sf.run(ctx, sink, env.Stderr, sf.out == "-")
+	if cerr := sink.Close(context.Background()); err == nil {
+		err = cerr
+	}
+	log.Info("simulation finished", "stats", stats.String())
+	return err
 }
 
 type simulateFlags struct {

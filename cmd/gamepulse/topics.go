@@ -18,11 +18,16 @@ import (
 	"github.com/gamepulse/gamepulse/internal/pipeline"
 )
 
-func topicsCommand() command {
-	c := command{
-		name:    "topics",
-		summary: "list the pipeline's topics with offsets and consumer lag",
-		usage: `Usage: gamepulse topics [--all] [--format table|json] --brokers ADDRS
+// TopicsCommand is "gamepulse topics":
+// list the pipeline's topics with offsets and consumer lag.
+type TopicsCommand struct{}
+
+func (*TopicsCommand) Name() string { return "topics" }
+func (*TopicsCommand) Summary() string {
+	return "list the pipeline's topics with offsets and consumer lag"
+}
+func (*TopicsCommand) Usage() string {
+	return `Usage: gamepulse topics [--all] [--format table|json] --brokers ADDRS
 
 Lists the pipeline's topics (raw, dead letters, enriched, late, sessions, KPI
 partials, KPI, alerts; a missing one says so) with their partitions,
@@ -35,76 +40,73 @@ Examples:
   gamepulse topics --brokers 127.0.0.1:9092 --all
   gamepulse topics --brokers kafka-1:9092 --format json | jq '.[] | {name, records}'
 
-To look at the records themselves: gamepulse tail TOPIC.`,
+To look at the records themselves: gamepulse tail TOPIC.`
+}
+
+// Run parses args (flags, the environment, --config) and runs the command.
+func (c *TopicsCommand) Run(ctx context.Context, env *Env, args []string) error {
+	o := newOpening(env, c)
+	fs := o.fs
+	kf := o.addKafka(kafka.DefaultBrokers)
+	names, partials := addTopicNameFlags(fs)
+	all := fs.Bool("all", false, "list every topic of the cluster, not only the pipeline's")
+	format := fs.String("format", "table", "output: table or json")
+	timeout := fs.Duration("timeout", 10*time.Second, "give up when Kafka does not answer within this long")
+	log, _, err := o.start(args, 0)
+	if err != nil {
+		return err
 	}
-	c.run = func(ctx context.Context, env *Env, args []string) error {
-		fs := newFlagSet(env, c)
-		lf := addLogFlags(fs)
-		kf := addKafkaFlags(fs, "127.0.0.1:9092")
-		names, partials := addTopicNameFlags(fs)
-		all := fs.Bool("all", false, "list every topic of the cluster, not only the pipeline's")
-		format := fs.String("format", "table", "output: table or json")
-		timeout := fs.Duration("timeout", 10*time.Second, "give up when Kafka does not answer within this long")
-		if err := resolve(fs, env, args); err != nil {
-			return err
-		}
-		if fs.NArg() > 0 {
-			return fmt.Errorf("topics: unexpected argument %q (to read a topic's records: gamepulse tail %s)", fs.Arg(0), fs.Arg(0))
-		}
-		if *format != "table" && *format != "json" {
-			return fmt.Errorf("topics: --format must be table or json, got %q", *format)
-		}
-		log, err := lf.logger(env.Stderr)
-		if err != nil {
-			return err
-		}
-		cl, err := newKafkaClient(kf.config("gamepulse-topics"), nil, log)
-		if err != nil {
-			return err
-		}
-		defer cl.Close()
-		actx, cancel := context.WithTimeout(ctx, *timeout)
-		defer cancel()
-		var want []string
-		if !*all {
-			want = names.Names(*partials)
-		}
-		sums, lagErr, err := kafka.DescribeTopics(actx, kadm.NewClient(cl), want...)
-		if err != nil {
-			return unreachable(actx, "topics", kf.brokers, *timeout, err)
-		}
-		if lagErr != nil {
-			fmt.Fprintf(env.Stderr, "gamepulse topics: consumer lag is incomplete: %v\n", lagErr)
-		}
-		if *format == "json" {
-			enc := json.NewEncoder(env.Stdout)
-			enc.SetIndent("", "  ")
-			return enc.Encode(sums)
-		}
-		tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-		fmt.Fprintln(tw, "TOPIC\tPARTITIONS\tREPLICATION\tEND OFFSET\tRECORDS\tCONSUMER GROUPS (LAG)")
-		for _, s := range sums {
-			if !s.Exists {
-				why := "does not exist"
-				if s.Error != "" {
-					why = s.Error
-				}
-				fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t(%s)\n", s.Name, why)
-				continue
-			}
-			groups := "-"
-			if len(s.Groups) > 0 {
-				var gs []string
-				for _, g := range s.Groups {
-					gs = append(gs, fmt.Sprintf("%s (%d)", g.Group, g.Lag))
-				}
-				groups = strings.Join(gs, ", ")
-			}
-			fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", s.Name, s.Partitions, s.Replication, s.EndOffset, s.Records, groups)
-		}
-		return tw.Flush()
+	if fs.NArg() > 0 {
+		return fmt.Errorf("topics: unexpected argument %q (to read a topic's records: gamepulse tail %s)", fs.Arg(0), fs.Arg(0))
 	}
-	return c
+	if *format != "table" && *format != "json" {
+		return fmt.Errorf("topics: --format must be table or json, got %q", *format)
+	}
+	cl, err := newKafkaClient(kf.config("gamepulse-topics"), nil, log)
+	if err != nil {
+		return err
+	}
+	defer cl.Close()
+	actx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	var want []string
+	if !*all {
+		want = names.Names(*partials)
+	}
+	sums, lagErr, err := kafka.DescribeTopics(actx, kadm.NewClient(cl), want...)
+	if err != nil {
+		return unreachable(actx, "topics", kf.brokers, *timeout, err)
+	}
+	if lagErr != nil {
+		fmt.Fprintf(env.Stderr, "gamepulse topics: consumer lag is incomplete: %v\n", lagErr)
+	}
+	if *format == "json" {
+		enc := json.NewEncoder(env.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(sums)
+	}
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "TOPIC\tPARTITIONS\tREPLICATION\tEND OFFSET\tRECORDS\tCONSUMER GROUPS (LAG)")
+	for _, s := range sums {
+		if !s.Exists {
+			why := "does not exist"
+			if s.Error != "" {
+				why = s.Error
+			}
+			fmt.Fprintf(tw, "%s\t-\t-\t-\t-\t(%s)\n", s.Name, why)
+			continue
+		}
+		groups := "-"
+		if len(s.Groups) > 0 {
+			var gs []string
+			for _, g := range s.Groups {
+				gs = append(gs, fmt.Sprintf("%s (%d)", g.Group, g.Lag))
+			}
+			groups = strings.Join(gs, ", ")
+		}
+		fmt.Fprintf(tw, "%s\t%d\t%d\t%d\t%d\t%s\n", s.Name, s.Partitions, s.Replication, s.EndOffset, s.Records, groups)
+	}
+	return tw.Flush()
 }
 
 // addTopicNameFlags registers the names of every pipeline topic, with the

@@ -69,7 +69,7 @@ func TestWarehouseCommandsShareOneDefault(t *testing.T) {
 			continue
 		}
 		if f := fs.Lookup("warehouse"); f != nil {
-			defaults[c.name] = f.DefValue
+			defaults[c.Name()] = f.DefValue
 		}
 	}
 	for _, name := range []string{"demo", "load", "query", "kpis", "reconcile", "replay"} {

@@ -14,7 +14,7 @@ import (
 )
 
 // Config configures the gateway. Zero fields take the documented defaults
-// (see Defaults).
+// (see DefaultConfig and EnsureDefaults).
 type Config struct {
 	Listen string // address of the HTTP listener
 	Topic  string // Kafka topic for accepted events
@@ -42,8 +42,8 @@ type Config struct {
 	CORSOrigins []string
 }
 
-// Defaults returns the documented defaults.
-func Defaults() Config {
+// DefaultConfig returns the documented defaults.
+func DefaultConfig() Config {
 	return Config{
 		Listen:               ":8080",
 		MaxBodyBytes:         1 << 20,  // 1 MiB
@@ -61,9 +61,9 @@ func Defaults() Config {
 	}
 }
 
-// EnsureDefaults fills zero fields from Defaults.
+// EnsureDefaults fills zero fields from DefaultConfig.
 func (c *Config) EnsureDefaults() {
-	d := Defaults()
+	d := DefaultConfig()
 	if c.Listen == "" {
 		c.Listen = d.Listen
 	}
@@ -99,49 +99,50 @@ func (c *Config) EnsureDefaults() {
 	}
 }
 
-// Validate reports the first problem with c, naming the flag of the setting
-// at fault. It does not apply defaults: a zero limit is an error here.
+// Validate reports the first problem with c, naming the Config field at fault
+// ("gateway: MaxEvents must be ≥ 1, got 0"); a command maps the field to the
+// flag that sets it. It does not apply defaults: a zero limit is an error here.
 func (c *Config) Validate() error {
-	if err := ValidateListen("--listen", c.Listen); err != nil {
+	if err := ValidateListen("Listen", c.Listen); err != nil {
 		return fmt.Errorf("gateway: %w", err)
 	}
 	atLeastOne := []struct {
-		flag string
-		v    int64
+		field string
+		v     int64
 	}{
-		{"--max-body-bytes", c.MaxBodyBytes},
-		{"--max-decompressed-bytes", c.MaxDecompressedBytes},
-		{"--max-events", int64(c.MaxEvents)},
-		{"--max-event-bytes", int64(c.MaxEventBytes)},
-		{"--max-depth", int64(c.MaxDepth)},
-		{"--max-pending-events", int64(c.MaxPendingEvents)},
+		{"MaxBodyBytes", c.MaxBodyBytes},
+		{"MaxDecompressedBytes", c.MaxDecompressedBytes},
+		{"MaxEvents", int64(c.MaxEvents)},
+		{"MaxEventBytes", int64(c.MaxEventBytes)},
+		{"MaxDepth", int64(c.MaxDepth)},
+		{"MaxPendingEvents", int64(c.MaxPendingEvents)},
 	}
 	for _, l := range atLeastOne {
 		if l.v < 1 {
-			return fmt.Errorf("gateway: %s must be ≥ 1, got %d", l.flag, l.v)
+			return fmt.Errorf("gateway: %s must be ≥ 1, got %d", l.field, l.v)
 		}
 	}
 	switch {
 	case c.Topic == "":
-		return errors.New("gateway: no topic")
+		return errors.New("gateway: no topic (Topic is empty)")
 	case len(c.Keys) == 0:
-		return errors.New("gateway: no API keys: set GAMEPULSE_API_KEYS=key=game_id,... or --api-keys-file")
+		return errors.New("gateway: no API keys: set Keys")
 	case c.MaxPast <= 0:
-		return fmt.Errorf("gateway: --max-past must be > 0, got %s", c.MaxPast)
+		return fmt.Errorf("gateway: MaxPast must be > 0, got %s", c.MaxPast)
 	case c.MaxFuture < 0:
-		return fmt.Errorf("gateway: --max-future must be ≥ 0, got %s", c.MaxFuture)
+		return fmt.Errorf("gateway: MaxFuture must be ≥ 0, got %s", c.MaxFuture)
 	case c.ProduceTimeout <= 0:
-		return fmt.Errorf("gateway: --produce-timeout must be > 0, got %s", c.ProduceTimeout)
+		return fmt.Errorf("gateway: ProduceTimeout must be > 0, got %s", c.ProduceTimeout)
 	case c.RetryAfter <= 0:
-		return fmt.Errorf("gateway: --retry-after must be > 0, got %s", c.RetryAfter)
+		return fmt.Errorf("gateway: RetryAfter must be > 0, got %s", c.RetryAfter)
 	case c.MaxDecompressedBytes < c.MaxBodyBytes:
-		return fmt.Errorf("gateway: --max-decompressed-bytes (%d) is below --max-body-bytes (%d)", c.MaxDecompressedBytes, c.MaxBodyBytes)
+		return fmt.Errorf("gateway: MaxDecompressedBytes (%d) is below MaxBodyBytes (%d)", c.MaxDecompressedBytes, c.MaxBodyBytes)
 	case c.RateLimit < 0 || math.IsNaN(c.RateLimit) || math.IsInf(c.RateLimit, 0):
-		return fmt.Errorf("gateway: --rate-limit must be ≥ 0 and finite, got %v", c.RateLimit)
+		return fmt.Errorf("gateway: RateLimit must be ≥ 0 and finite, got %v", c.RateLimit)
 	case c.RateLimit > 0 && c.RateBurst < c.MaxEvents:
-		return fmt.Errorf("gateway: --rate-burst (%d) must be at least --max-events (%d), or a full batch could never pass", c.RateBurst, c.MaxEvents)
+		return fmt.Errorf("gateway: RateBurst (%d) must be at least MaxEvents (%d), or a full batch could never pass", c.RateBurst, c.MaxEvents)
 	case c.MaxPendingEvents < c.MaxEvents:
-		return fmt.Errorf("gateway: --max-pending-events (%d) must be at least --max-events (%d)", c.MaxPendingEvents, c.MaxEvents)
+		return fmt.Errorf("gateway: MaxPendingEvents (%d) must be at least MaxEvents (%d)", c.MaxPendingEvents, c.MaxEvents)
 	}
 	if err := validateOrigins(c.CORSOrigins); err != nil {
 		return fmt.Errorf("gateway: %w", err)
@@ -156,14 +157,14 @@ func (c *Config) Validate() error {
 
 // ValidateListen reports whether addr is a host:port a listener can bind:
 // the port a number from 0 to 65535 (0 picks a free one) or a service name.
-// flag names the setting in the error.
-func ValidateListen(flag, addr string) error {
+// setting names it in the error: a Config field, or a flag for a command.
+func ValidateListen(setting, addr string) error {
 	_, port, err := net.SplitHostPort(addr)
 	if err != nil {
-		return fmt.Errorf("%s %q is not host:port: %w", flag, addr, err)
+		return fmt.Errorf("%s %q is not host:port: %w", setting, addr, err)
 	}
 	if _, err := net.LookupPort("tcp", port); err != nil {
-		return fmt.Errorf("%s %q: %w", flag, addr, err)
+		return fmt.Errorf("%s %q: %w", setting, addr, err)
 	}
 	return nil
 }

@@ -97,7 +97,7 @@ func (p corsPolicy) servePreflight(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusNoContent)
 }
 
-// validateOrigins checks each of --cors-origins: "*" or scheme://host[:port].
+// validateOrigins checks each of CORSOrigins: "*" or scheme://host[:port].
 func validateOrigins(origins []string) error {
 	for _, o := range origins {
 		if o == "*" {
@@ -106,7 +106,7 @@ func validateOrigins(origins []string) error {
 		u, err := url.Parse(o)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 			(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return fmt.Errorf("--cors-origins: %q is not an origin (http[s]://host[:port]) or *", o)
+			return fmt.Errorf("CORSOrigins: %q is not an origin (http[s]://host[:port]) or *", o)
 		}
 	}
 	return nil

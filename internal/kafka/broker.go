@@ -38,11 +38,11 @@ func StartBroker(cfg BrokerConfig, log *slog.Logger) (*Broker, error) {
 	}
 	host, portStr, err := net.SplitHostPort(cfg.Listen)
 	if err != nil {
-		return nil, fmt.Errorf("broker: --listen %q is not host:port: %w", cfg.Listen, err)
+		return nil, fmt.Errorf("broker: Listen %q is not host:port: %w", cfg.Listen, err)
 	}
 	port, err := strconv.Atoi(portStr)
 	if err != nil || port < 0 || port > 65535 {
-		return nil, fmt.Errorf("broker: bad port in --listen %q", cfg.Listen)
+		return nil, fmt.Errorf("broker: bad port in Listen %q", cfg.Listen)
 	}
 	if host == "" {
 		host = "127.0.0.1"

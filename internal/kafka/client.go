@@ -67,10 +67,20 @@ func ParseBrokers(s string) []string {
 	return out
 }
 
-// Validate reports the first problem with c.
+// DefaultBrokers is the seed broker of DefaultConfig: a local Kafka (or
+// gamepulse broker) on its usual port.
+const DefaultBrokers = "127.0.0.1:9092"
+
+// DefaultConfig returns the documented defaults: a local broker, no TLS or
+// SASL, lz4 compression.
+func DefaultConfig() Config {
+	return Config{Brokers: ParseBrokers(DefaultBrokers), Compression: "lz4"}
+}
+
+// Validate reports the first problem with c, naming the field at fault.
 func (c Config) Validate() error {
 	if len(c.Brokers) == 0 {
-		return errors.New("kafka: no brokers configured (--brokers or GAMEPULSE_BROKERS)")
+		return errors.New("kafka: no brokers configured (Brokers)")
 	}
 	for _, b := range c.Brokers {
 		if _, _, err := net.SplitHostPort(b); err != nil {
@@ -81,7 +91,7 @@ func (c Config) Validate() error {
 	case "":
 	case "PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512":
 		if c.SASLUser == "" {
-			return fmt.Errorf("kafka: SASL %s needs a user (--kafka-sasl-user)", c.SASLMechanism)
+			return fmt.Errorf("kafka: SASL %s needs a user (SASLUser)", c.SASLMechanism)
 		}
 	default:
 		return fmt.Errorf("kafka: unknown SASL mechanism %q (use PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512)", c.SASLMechanism)
@@ -90,7 +100,7 @@ func (c Config) Validate() error {
 		return err
 	}
 	if (c.TLSCertFile == "") != (c.TLSKeyFile == "") {
-		return errors.New("kafka: --kafka-tls-cert and --kafka-tls-key go together")
+		return errors.New("kafka: TLSCertFile and TLSKeyFile go together")
 	}
 	return nil
 }

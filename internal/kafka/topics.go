@@ -46,16 +46,16 @@ func DefaultTopicConfig() Topics {
 		Alerts: DefaultAlertsTopic, Partitions: 12, Replication: -1}
 }
 
-// Validate reports the first problem with t.
+// Validate reports the first problem with t, naming the field at fault.
 func (t Topics) Validate() error {
 	if t.Raw == "" || t.DeadLetter == "" {
-		return errors.New("kafka: topic names must not be empty")
+		return errors.New("kafka: topic names must not be empty (Raw, DeadLetter)")
 	}
 	if t.Partitions < 1 {
-		return fmt.Errorf("kafka: --partitions must be >= 1, got %d", t.Partitions)
+		return fmt.Errorf("kafka: Partitions must be >= 1, got %d", t.Partitions)
 	}
 	if t.Replication == 0 || t.Replication < -1 {
-		return fmt.Errorf("kafka: --replication must be >= 1 or -1 (broker default), got %d", t.Replication)
+		return fmt.Errorf("kafka: Replication must be >= 1 or -1 (broker default), got %d", t.Replication)
 	}
 	return nil
 }

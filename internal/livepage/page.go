@@ -54,45 +54,73 @@ type entry struct {
 	json []byte
 }
 
-// An Option configures a Page.
-type Option func(*Page)
+// Config configures a Page. Zero fields take the defaults (DefaultConfig).
+type Config struct {
+	// Interval is how often Run samples the registry.
+	Interval time.Duration
+	// Window is the span that rates and freshness quantiles cover: longer
+	// is smoother, shorter reacts faster. At least Interval.
+	Window time.Duration
+	// History is how much history the charts show and a new visitor
+	// receives at once (at least two samples).
+	History time.Duration
+	// Alerts computed elsewhere, added to the built-in ones.
+	Alerts []AlertFunc
+}
 
-// WithInterval sets how often Run samples the registry (default 1 s).
-func WithInterval(d time.Duration) Option { return func(p *Page) { p.interval = d } }
+// DefaultConfig returns the defaults: a sample a second, rates over 5 s,
+// 5 minutes of history.
+func DefaultConfig() Config {
+	return Config{Interval: time.Second, Window: 5 * time.Second, History: 5 * time.Minute}
+}
 
-// WithWindow sets the span that rates and freshness quantiles cover (default
-// 5 s): longer is smoother, shorter reacts faster.
-func WithWindow(d time.Duration) Option { return func(p *Page) { p.window = d } }
+// EnsureDefaults fills zero fields from DefaultConfig.
+func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
+	if c.Interval == 0 {
+		c.Interval = d.Interval
+	}
+	if c.Window == 0 {
+		c.Window = d.Window
+	}
+	if c.History == 0 {
+		c.History = d.History
+	}
+}
 
-// WithHistory sets how much history the charts show and a new visitor
-// receives at once (default 5 min).
-func WithHistory(d time.Duration) Option { return func(p *Page) { p.history = d } }
-
-// WithLogger sets the logger (default: discard).
-func WithLogger(l *slog.Logger) Option { return func(p *Page) { p.log = l } }
-
-// WithAlerts adds alerts computed elsewhere to the built-in ones.
-func WithAlerts(f AlertFunc) Option { return func(p *Page) { p.extra = append(p.extra, f) } }
+// Validate reports the first problem with c, naming the field at fault.
+func (c *Config) Validate() error {
+	switch {
+	case c.Interval < 0:
+		return fmt.Errorf("livepage: Interval must be > 0, got %s", c.Interval)
+	case c.Window < 0:
+		return fmt.Errorf("livepage: Window must be ≥ 0, got %s", c.Window)
+	case c.History < 0:
+		return fmt.Errorf("livepage: History must be ≥ 0, got %s", c.History)
+	}
+	return nil
+}
 
 // New returns the page over g, the registry that the components of this
-// process register with.
-func New(g prometheus.Gatherer, opts ...Option) *Page {
+// process register with, after EnsureDefaults and Validate on cfg. A Window
+// below Interval is raised to it; log may be nil.
+func New(cfg Config, g prometheus.Gatherer, log *slog.Logger) (*Page, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if g == nil {
+		return nil, errors.New("livepage: no gatherer")
+	}
 	p := &Page{
 		g:        g,
-		interval: time.Second,
-		window:   5 * time.Second,
-		history:  5 * time.Minute,
+		interval: cfg.Interval,
+		window:   max(cfg.Window, cfg.Interval),
+		history:  cfg.History,
+		log:      log,
+		extra:    cfg.Alerts,
 		changed:  make(chan struct{}),
 		done:     make(chan struct{}),
-	}
-	for _, o := range opts {
-		o(p)
-	}
-	if p.interval <= 0 {
-		p.interval = time.Second
-	}
-	if p.window < p.interval {
-		p.window = p.interval
 	}
 	p.keep = int(p.history / p.interval)
 	if p.keep < 2 {
@@ -112,7 +140,7 @@ func New(g prometheus.Gatherer, opts ...Option) *Page {
 	p.mux.Handle("GET /static/", http.StripPrefix("/static/", http.FileServerFS(static)))
 	p.mux.HandleFunc("GET /events", p.serveEvents)
 	p.mux.HandleFunc("GET /snapshot.json", p.serveSnapshot)
-	return p
+	return p, nil
 }
 
 // ServeHTTP serves the page's paths; anything else is 404. Mount it at "/"

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // sseEvent is one server-sent event.
@@ -49,7 +51,7 @@ func trackedServer(t *testing.T, h http.Handler) (*httptest.Server, chan string)
 
 func TestPageServesEvents(t *testing.T) {
 	f := newFakePipeline(true)
-	p := New(f.reg, WithWindow(2*time.Second))
+	p := newPage(t, Config{Window: 2 * time.Second}, f.reg)
 	now := time.Now()
 	f.step(now, time.Second)
 	p.tick(now)
@@ -115,7 +117,7 @@ func TestPageServesEvents(t *testing.T) {
 
 func TestRunEndsStreams(t *testing.T) {
 	f := newFakePipeline(false)
-	p := New(f.reg, WithInterval(20*time.Millisecond))
+	p := newPage(t, Config{Interval: 20 * time.Millisecond}, f.reg)
 	srv, done := trackedServer(t, p)
 	ctx, stop := context.WithCancel(context.Background())
 	ran := make(chan error, 1)
@@ -158,7 +160,7 @@ func TestRunEndsStreams(t *testing.T) {
 
 func TestPageRoutes(t *testing.T) {
 	f := newFakePipeline(true)
-	p := New(f.reg)
+	p := newPage(t, Config{}, f.reg)
 	srv := httptest.NewServer(p)
 	defer srv.Close()
 	get := func(path string) (int, string, string) {
@@ -201,7 +203,7 @@ func TestPageRoutes(t *testing.T) {
 // TestMounted mounts the page as the admin servers of cmd/gamepulse would:
 // beside /metrics at the root, or under a prefix.
 func TestMounted(t *testing.T) {
-	p := New(newFakePipeline(true).reg)
+	p := newPage(t, Config{}, newFakePipeline(true).reg)
 	p.tick(time.Now())
 	metrics := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "metrics") })
 	root := http.NewServeMux()
@@ -230,5 +232,23 @@ func TestMounted(t *testing.T) {
 			}
 		}
 		srv.Close()
+	}
+}
+
+// newPage is New, failing the test on an error.
+func newPage(t testing.TB, cfg Config, g prometheus.Gatherer) *Page {
+	t.Helper()
+	p, err := New(cfg, g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+func TestNewRefusesANegativeSetting(t *testing.T) {
+	for _, cfg := range []Config{{Interval: -1}, {Window: -1}, {History: -1}} {
+		if _, err := New(cfg, prometheus.NewRegistry(), nil); err == nil || !strings.Contains(err.Error(), "livepage: ") {
+			t.Errorf("%+v: want an error naming the field, got %v", cfg, err)
+		}
 	}
 }

@@ -50,26 +50,67 @@ type Config struct {
 	LagInterval time.Duration
 }
 
-// EnsureDefaults fills zero fields.
+// DefaultConfig returns the documented defaults (Topics aside: the caller
+// names them, usually kafka.DefaultTopicConfig()).
+func DefaultConfig() Config {
+	return Config{
+		Group:          DefaultGroup,
+		BatchRows:      50000,
+		BatchBytes:     32 << 20,
+		BatchInterval:  time.Second,
+		SessionTimeout: 45 * time.Second, // franz-go's default
+		AutoSuspend:    time.Minute,
+		LagInterval:    kafka.LagEvery,
+	}
+}
+
+// EnsureDefaults fills zero fields from DefaultConfig.
 func (c *Config) EnsureDefaults() {
+	d := DefaultConfig()
 	if c.Group == "" {
-		c.Group = DefaultGroup
+		c.Group = d.Group
 	}
 	if c.BatchRows == 0 {
-		c.BatchRows = 50000
+		c.BatchRows = d.BatchRows
 	}
 	if c.BatchBytes == 0 {
-		c.BatchBytes = 32 << 20
+		c.BatchBytes = d.BatchBytes
 	}
 	if c.BatchInterval == 0 {
-		c.BatchInterval = time.Second
+		c.BatchInterval = d.BatchInterval
 	}
 	if c.AutoSuspend == 0 {
-		c.AutoSuspend = time.Minute
+		c.AutoSuspend = d.AutoSuspend
 	}
 	if c.LagInterval == 0 {
-		c.LagInterval = kafka.LagEvery
+		c.LagInterval = d.LagInterval
 	}
+}
+
+// Validate reports the first problem with c, naming the field at fault
+// ("loader: BatchRows must be ≥ 1, got 0"). New applies EnsureDefaults
+// first, so only a negative number or a missing topic fails there.
+func (c *Config) Validate() error {
+	t := c.Topics
+	switch {
+	case c.Group == "":
+		return errors.New("loader: no consumer group (Group is empty)")
+	case t.Enriched == "" || t.DeadLetter == "" || t.Sessions == "" || t.KPI == "" || t.Alerts == "":
+		return errors.New("loader: Topics must name the enriched, dead-letter, sessions, KPI and alerts topics")
+	case c.BatchRows < 1:
+		return fmt.Errorf("loader: BatchRows must be ≥ 1, got %d", c.BatchRows)
+	case c.BatchBytes < 1:
+		return fmt.Errorf("loader: BatchBytes must be ≥ 1, got %d", c.BatchBytes)
+	case c.BatchInterval < 0:
+		return fmt.Errorf("loader: BatchInterval must be ≥ 0, got %s", c.BatchInterval)
+	case c.SessionTimeout < 0:
+		return fmt.Errorf("loader: SessionTimeout must be ≥ 0, got %s", c.SessionTimeout)
+	case c.AutoSuspend < 0:
+		return fmt.Errorf("loader: AutoSuspend must be ≥ 0, got %s", c.AutoSuspend)
+	case c.LagInterval < 0:
+		return fmt.Errorf("loader: LagInterval must be ≥ 0, got %s", c.LagInterval)
+	}
+	return nil
 }
 
 // Tables are the warehouse tables the loader writes, in the order of
@@ -96,9 +137,16 @@ type Loader struct {
 	m    *Metrics
 }
 
-// New returns a loader writing into sink. base holds the connection options.
-func New(cfg Config, base []kgo.Opt, sink warehouse.Sink, m *Metrics, log *slog.Logger) *Loader {
+// New returns a loader writing into sink, after EnsureDefaults and Validate
+// on cfg. base holds the connection options; m and log may be nil.
+func New(cfg Config, base []kgo.Opt, sink warehouse.Sink, m *Metrics, log *slog.Logger) (*Loader, error) {
 	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if sink == nil {
+		return nil, errors.New("loader: no warehouse sink")
+	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
@@ -106,7 +154,7 @@ func New(cfg Config, base []kgo.Opt, sink warehouse.Sink, m *Metrics, log *slog.
 		m = NewMetrics(nil)
 	}
 	m.watch(sink, cfg.AutoSuspend)
-	return &Loader{cfg: cfg, base: base, sink: sink, log: log, m: m}
+	return &Loader{cfg: cfg, base: base, sink: sink, log: log, m: m}, nil
 }
 
 func (l *Loader) topics() []string {

@@ -86,7 +86,10 @@ func TestLoadExactlyOnce(t *testing.T) {
 		return n
 	}
 	run := func(group string, until func() bool) {
-		l := loader.New(loader.Config{Group: group, Topics: topics, BatchRows: 1500, BatchInterval: 50 * time.Millisecond}, opts, db, nil, nil)
+		l, err := loader.New(loader.Config{Group: group, Topics: topics, BatchRows: 1500, BatchInterval: 50 * time.Millisecond}, opts, db, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
 		lctx, lstop := context.WithCancel(ctx)
 		ldone := make(chan error, 1)
 		go func() { ldone <- l.Run(lctx) }()
@@ -181,7 +184,10 @@ func TestLoadExactlyOnce(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	l := loader.New(loader.Config{Topics: topics, BatchRows: 700}, opts, db, nil, nil)
+	l, err := loader.New(loader.Config{Topics: topics, BatchRows: 700}, opts, db, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	replay := func(req loader.ReplayRequest) loader.ReplayStats {
 		t.Helper()
 		st, err := l.Replay(ctx, req, nil)
@@ -265,7 +271,10 @@ func TestRejectedRecordsAndSchemaEvolution(t *testing.T) {
 	if err := db.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
-	l := loader.New(loader.Config{Topics: topics, BatchInterval: 50 * time.Millisecond}, opts, db, nil, nil)
+	l, err := loader.New(loader.Config{Topics: topics, BatchInterval: 50 * time.Millisecond}, opts, db, nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
 	lctx, stop := context.WithCancel(ctx)
 	done := make(chan error, 1)
 	go func() { done <- l.Run(lctx) }()
