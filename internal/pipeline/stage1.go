@@ -14,6 +14,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kpi"
 	"github.com/gamepulse/gamepulse/internal/processor"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/stream"
 )
 
@@ -114,12 +115,9 @@ func (t *stage1) Process(rec *kgo.Record, out *processor.Outputs) error {
 	topics := &t.p.cfg.Topics
 	switch {
 	case r.DeadLetter != nil:
-		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value,
-			kgo.RecordHeader{Key: "code", Value: []byte(r.DeadLetter.Code)},
-			kgo.RecordHeader{Key: "reason", Value: []byte(r.DeadLetter.Reason)},
-			kgo.RecordHeader{Key: "source_topic", Value: []byte(rec.Topic)},
-			kgo.RecordHeader{Key: "source_partition", Value: strconv.AppendInt(nil, int64(rec.Partition), 10)},
-			kgo.RecordHeader{Key: "source_offset", Value: strconv.AppendInt(nil, rec.Offset, 10)})
+		dl := record.DeadLetter{Code: r.DeadLetter.Code, Reason: r.DeadLetter.Reason,
+			SourceTopic: rec.Topic, SourcePartition: rec.Partition, SourceOffset: rec.Offset}
+		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value, kgoHeaders(dl.Headers())...)
 		m.deadLetters.WithLabelValues(r.DeadLetter.Code).Inc()
 		m.stats.DeadLetters.Add(1)
 	case r.Drop != jobs.NotDropped:
@@ -157,8 +155,7 @@ func (t *stage1) accepted(rec *kgo.Record, out *processor.Outputs) error {
 	t.nAccepted++ // added to the counter once per transaction (Flush)
 	m.stats.Accepted.Add(1)
 	if wm := t.wm.Current(); stream.IsLate(x.EventTime, wm, minute) {
-		out.Add(t.p.cfg.Topics.Late, -1, key, v,
-			kgo.RecordHeader{Key: "watermark", Value: wm.AppendFormat(nil, time.RFC3339Nano)})
+		out.Add(t.p.cfg.Topics.Late, -1, key, v, kgoHeaders(record.LateHeaders(wm))...)
 		m.late.Inc()
 		m.stats.Late.Add(1)
 	}
