@@ -30,15 +30,16 @@ type Alert struct {
 	Message   string
 }
 
+// alertJSON is Alert's JSON form.
 type alertJSON struct {
-	Rule      string  `json:"rule"`
-	Subject   string  `json:"subject"`
-	GameID    string  `json:"game_id"`
-	Window    string  `json:"window"`
-	Observed  float64 `json:"observed"`
-	Baseline  float64 `json:"baseline"`
-	Threshold float64 `json:"threshold"`
-	Message   string  `json:"message"`
+	Rule      string  `json:"rule"`      // the rule's name, e.g. player_purchases_per_minute, revenue_drop
+	Subject   string  `json:"subject"`   // the player of a player rule, the game of a game rule
+	GameID    string  `json:"game_id"`   // the game (the subject itself for a game rule)
+	Window    string  `json:"window"`    // "start/end", RFC 3339 in UTC, end exclusive
+	Observed  float64 `json:"observed"`  // the figure that fired the rule
+	Baseline  float64 `json:"baseline"`  // the mean it was compared with; 0 when the rule has none
+	Threshold float64 `json:"threshold"` // the value Observed was compared with
+	Message   string  `json:"message"`   // for a person
 }
 
 // AlertKey is the alerts topic's record key of an alert: "rule|subject".

@@ -15,15 +15,15 @@ import (
 // 4): the "enrichment" member of a record on the enriched and late topics.
 // Player figures are the player's state after this event.
 type Enrichment struct {
-	PlatformNorm           string    `json:"platform_norm"`
-	CountryNorm            string    `json:"country_norm"`
-	RevenueUSDMicros       int64     `json:"revenue_usd_micros"` // purchases > 0, refunds < 0, ad impressions ≥ 0, else 0
-	FirstSeen              time.Time `json:"first_seen"`         // RFC 3339, UTC
-	DaysSinceInstall       int64     `json:"days_since_install"`
-	LifetimeSpendUSDMicros int64     `json:"lifetime_spend_usd_micros"`
-	Payer                  bool      `json:"payer"`
-	SessionCount           int64     `json:"session_count"`
-	NewPlayer              bool      `json:"new_player"` // this is the player's first accepted event
+	PlatformNorm           string    `json:"platform_norm"`             // the platform, normalized (ios, android, web, …; "other" for unknown)
+	CountryNorm            string    `json:"country_norm"`              // the country, normalized (ISO 3166 alpha-2; "ZZ" for unknown)
+	RevenueUSDMicros       int64     `json:"revenue_usd_micros"`        // the event's revenue in micro-USD: purchases > 0, refunds < 0, ad impressions ≥ 0, else 0
+	FirstSeen              time.Time `json:"first_seen"`                // the event time of the player's first accepted event
+	DaysSinceInstall       int64     `json:"days_since_install"`        // whole days from first_seen to this event
+	LifetimeSpendUSDMicros int64     `json:"lifetime_spend_usd_micros"` // the player's purchases minus refunds so far, micro-USD
+	Payer                  bool      `json:"payer"`                     // the player has made a purchase
+	SessionCount           int64     `json:"session_count"`             // the player's sessions so far
+	NewPlayer              bool      `json:"new_player"`                // this is the player's first accepted event
 }
 
 // EnrichedKey is the record key of an enriched event: its player_id.

@@ -62,45 +62,45 @@ func ParseKPIKey(s string) (w Window, start time.Time, game, platform, country s
 
 // Level is one level's counts in a KPI row.
 type Level struct {
-	Level       int32 `json:"level"`
-	Starts      int64 `json:"starts"`
-	Completions int64 `json:"completions"`
-	Fails       int64 `json:"fails"`
+	Level       int32 `json:"level"`       // the level number
+	Starts      int64 `json:"starts"`      // level_start events
+	Completions int64 `json:"completions"` // level_complete events
+	Fails       int64 `json:"fails"`       // level_fail events
 }
 
 // KPI is a KPI row as written to the kpi topic (JSON; key Key, see KPIKey):
 // the key's fields, every figure (distinct counts estimated), and the
 // row's finality. Levels are sorted by level; money is in micro-USD.
 type KPI struct {
-	Key      string    `json:"key"`
-	Window   Window    `json:"window"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Game     string    `json:"game"`
-	Platform string    `json:"platform"` // "*" in a game-level row
-	Country  string    `json:"country"`  // "*" in a game-level row
+	Key      string    `json:"key"`      // the record key
+	Window   Window    `json:"window"`   // the key's first field
+	Start    time.Time `json:"start"`    // the window's start
+	End      time.Time `json:"end"`      // the window's end (exclusive)
+	Game     string    `json:"game"`     // game_id
+	Platform string    `json:"platform"` // normalized; "*" in a game-level row
+	Country  string    `json:"country"`  // normalized; "*" in a game-level row
 
-	ActivePlayers         uint64  `json:"active_players"` // HyperLogLog estimate
-	NewPlayers            int64   `json:"new_players"`
-	SessionsStarted       int64   `json:"sessions_started"`
-	Purchases             int64   `json:"purchases"`
-	Payers                uint64  `json:"payers"` // HyperLogLog estimate
-	RevenueMicros         int64   `json:"revenue_usd_micros"`
-	PurchaseRevenueMicros int64   `json:"purchase_revenue_usd_micros"`
-	Refunds               int64   `json:"refunds"`
-	RefundMicros          int64   `json:"refund_usd_micros"`
-	AdImpressions         int64   `json:"ad_impressions"`
-	AdRevenueMicros       int64   `json:"ad_revenue_usd_micros"`
-	Levels                []Level `json:"levels"`
-	Gaps                  int64   `json:"gaps"`
-	Duplicates            int64   `json:"duplicates"`
-	OutOfOrder            int64   `json:"out_of_order"`
+	ActivePlayers         uint64  `json:"active_players"`              // distinct players with an accepted event (HyperLogLog estimate)
+	NewPlayers            int64   `json:"new_players"`                 // players whose first accepted event fell in the window
+	SessionsStarted       int64   `json:"sessions_started"`            // session_start events
+	Purchases             int64   `json:"purchases"`                   // purchase events
+	Payers                uint64  `json:"payers"`                      // distinct purchasing players (HyperLogLog estimate)
+	RevenueMicros         int64   `json:"revenue_usd_micros"`          // purchases + ad revenue - refunds, micro-USD
+	PurchaseRevenueMicros int64   `json:"purchase_revenue_usd_micros"` // purchases alone, micro-USD
+	Refunds               int64   `json:"refunds"`                     // refund events
+	RefundMicros          int64   `json:"refund_usd_micros"`           // refunded, micro-USD (positive)
+	AdImpressions         int64   `json:"ad_impressions"`              // ad_impression events
+	AdRevenueMicros       int64   `json:"ad_revenue_usd_micros"`       // ad revenue, micro-USD
+	Levels                []Level `json:"levels"`                      // per level, sorted by level; [] when none
+	Gaps                  int64   `json:"gaps"`                        // the completeness figures of the row's events (detail rows)
+	Duplicates            int64   `json:"duplicates"`                  // duplicates dropped
+	OutOfOrder            int64   `json:"out_of_order"`                // events that arrived after a higher seq of their session
 
 	// Final is true once the watermark passed the window's end; Version
 	// counts the final emissions of the row (1 for the first, +1 for each
 	// correction). A provisional row has Final false and Version 0.
-	Final     bool      `json:"final"`
-	Version   int64     `json:"version"`
+	Final     bool      `json:"final"`              // the watermark passed the window's end
+	Version   int64     `json:"version"`            // 0 provisional, 1 the first final emission, +1 per correction
 	Watermark time.Time `json:"watermark,omitzero"` // the global watermark at emission
 }
 
@@ -108,15 +108,15 @@ type KPI struct {
 // topic (JSON; key CompletenessKey.String, "completeness|minute|…"): the
 // counts of one (game, platform, app build, minute) so far.
 type Completeness struct {
-	Key        string    `json:"key"`
-	Window     string    `json:"window"` // always "minute"
-	Start      time.Time `json:"start"`
-	Game       string    `json:"game"`
-	Platform   string    `json:"platform"` // normalized
-	AppBuild   string    `json:"app_build"`
-	Gaps       int64     `json:"gaps"` // may be negative: a late seq takes back its gap
-	Duplicates int64     `json:"duplicates"`
-	OutOfOrder int64     `json:"out_of_order"`
+	Key        string    `json:"key"`                // the record key
+	Window     string    `json:"window"`             // always "minute"
+	Start      time.Time `json:"start"`              // the minute's start
+	Game       string    `json:"game"`               // game_id
+	Platform   string    `json:"platform"`           // normalized
+	AppBuild   string    `json:"app_build"`          // as sent
+	Gaps       int64     `json:"gaps"`               // seqs missing so far (a late seq takes its gap back)
+	Duplicates int64     `json:"duplicates"`         // duplicates dropped
+	OutOfOrder int64     `json:"out_of_order"`       // events that arrived after a higher seq of their session
 	Watermark  time.Time `json:"watermark,omitzero"` // the global watermark at emission
 }
 

@@ -20,18 +20,18 @@ const (
 // an inactivity gap yields two sessions with the same key and different
 // Start.
 type Session struct {
-	SessionID        string    `json:"session_id"`
+	SessionID        string    `json:"session_id"` // the record key
 	PlayerID         string    `json:"player_id"`
 	GameID           string    `json:"game_id"`
-	Platform         string    `json:"platform"` // normalized, of the event that opened it
-	Country          string    `json:"country"`  // normalized, of the event that opened it
-	Start            time.Time `json:"start"`    // min event time of its events
-	End              time.Time `json:"end"`      // max event time of its events
-	DurationMs       int64     `json:"duration_ms"`
-	Events           int64     `json:"events"`
-	RevenueUSDMicros int64     `json:"revenue_usd_micros"`
-	LevelsPlayed     int64     `json:"levels_played"` // distinct levels of its level_start events
-	ClosedBy         string    `json:"closed_by"`     // one of the ClosedBy constants
+	Platform         string    `json:"platform"`           // normalized, of the event that opened it
+	Country          string    `json:"country"`            // normalized, of the event that opened it
+	Start            time.Time `json:"start"`              // min event time of its events
+	End              time.Time `json:"end"`                // max event time of its events
+	DurationMs       int64     `json:"duration_ms"`        // end - start
+	Events           int64     `json:"events"`             // accepted events in the session
+	RevenueUSDMicros int64     `json:"revenue_usd_micros"` // the sum of its events' revenue_usd_micros
+	LevelsPlayed     int64     `json:"levels_played"`      // distinct levels of its level_start events
+	ClosedBy         string    `json:"closed_by"`          // one of the ClosedBy constants
 }
 
 // Key is the record key of a session: session_id.
