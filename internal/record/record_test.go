@@ -78,6 +78,9 @@ func TestAlertRoundTripsBothRulesAndReadsTheOlderForms(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		if j, err := json.Marshal(&a); err != nil || !bytes.Equal(j, v) { // stage 2 marshals with encoding/json
+			t.Errorf("json.Marshal: %s, %v; AppendJSON: %s", j, err, v)
+		}
 		got, err := record.DecodeAlert(v)
 		if err != nil {
 			t.Fatalf("%s: %v", v, err)
