@@ -236,7 +236,7 @@ func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
 		sort.Slice(keys, func(i, j int) bool { return keys[i].String() < keys[j].String() })
 		for _, k := range keys {
 			v := partial{Source: t.part, Key: k, Agg: t.pending[k]}.appendEncode(nil)
-			out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
+			out.Add(partials, -1, []byte(record.PartialKey(k.Game, k.Platform, k.Country)), v)
 		}
 		clear(t.pending)
 		t.p.metrics.partials.Add(float64(len(keys)))
@@ -254,7 +254,7 @@ func (t *stage1) Flush(now time.Time, out *processor.Outputs) error {
 	if mk != t.lastMark || now.Sub(t.lastMarkAt) >= markEvery {
 		v := mk.appendEncode(nil)
 		for q := int32(0); q < t.p.partialsPartitions; q++ {
-			out.Add(partials, q, []byte("mark"), v)
+			out.Add(partials, q, []byte(record.MarkKey), v)
 		}
 		t.lastMark, t.lastMarkAt = mk, now
 	}

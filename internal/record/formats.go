@@ -37,7 +37,7 @@ func Formats() []Format {
 		{Topic: "Sessions", Key: "session_id", Encoding: "JSON", Value: "Session",
 			Writers: "processor stage 1 (jobs, rule 5)", Readers: "loader → sessions (DecodeSession), `gamepulse tail`",
 			Notes: "A session id split by an inactivity gap yields two records with the same key and different start."},
-		{Topic: "KPIPartials", Key: "a partial: its minute row's KPI key; a ledger delta: \"game|platform|build\"; a mark: none",
+		{Topic: "KPIPartials", Key: "a partial: \"game|platform|country\" of its row (PartialKey); a ledger delta: \"game|platform|build\" (CompletenessKey.PartitionKey); a mark: \"mark\" (MarkKey), written to every partition",
 			Encoding: "binary (Partial, Mark, LedgerDelta; DecodePartials): kind byte (1 partial, 2 mark, 3 ledger), version byte 1, varint source partition, then by kind — " +
 				"partial: uvarint-prefixed KPI key, then the aggregate in kpi's binary form (kpi.Aggregate.AppendEncode: version 1, 12 varint counters, levels, two HyperLogLog sketches); " +
 				"mark: varint watermark (Unix ms), idle byte 0/1; " +

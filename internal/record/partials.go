@@ -25,7 +25,7 @@ const (
 const PartialsVersion byte = 1
 
 // Partial is a minute KPI row's partial aggregate from one source
-// partition. Record key: the row's KPIKey.
+// partition. Record key: PartialKey of the row.
 type Partial struct {
 	Source int32
 	Key    string // the minute row's KPIKey
@@ -34,8 +34,8 @@ type Partial struct {
 	Aggregate []byte
 }
 
-// Mark is a source partition's watermark mark. Record key: none (stage 1
-// writes a mark to every partition).
+// Mark is a source partition's watermark mark. Record key: MarkKey; stage 1
+// writes each mark to every partition of the topic.
 type Mark struct {
 	Source    int32
 	Watermark time.Time // the partition's effective watermark; zero: none yet
@@ -49,6 +49,14 @@ type LedgerDelta struct {
 	Row    CompletenessKey
 	Counts CompletenessCounts
 }
+
+// PartialKey is the partials topic's record key of a partial for the row
+// (game, platform, country): "game|platform|country", so that all of a
+// game's minutes of one row meet in one stage-2 task.
+func PartialKey(game, platform, country string) string { return game + "|" + platform + "|" + country }
+
+// MarkKey is the record key of every mark.
+const MarkKey = "mark"
 
 func appendPartialsHeader(b []byte, kind PartialsKind, source int32) []byte {
 	b = append(b, byte(kind), PartialsVersion)
