@@ -48,7 +48,7 @@ func newInspectFixture(t *testing.T) inspectFixture {
 			t.Fatal(err)
 		}
 	}
-	alert := &jobs.Alert{Rule: "purchase_burst", Subject: "p-1", GameID: "g-1", Window: time.Date(2026, 11, 25, 18, 4, 0, 0, time.UTC),
+	alert := &jobs.Alert{Rule: "purchase_burst", Subject: "p-1", GameID: "g-1", Start: time.Date(2026, 11, 25, 18, 4, 0, 0, time.UTC), End: time.Date(2026, 11, 25, 18, 5, 0, 0, time.UTC),
 		Observed: 12, Threshold: 5, Message: "12 purchases in a minute <& more>"}
 	v, err := alert.AppendJSON(nil)
 	if err != nil {

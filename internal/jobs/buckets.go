@@ -1,26 +1,21 @@
 package jobs
 
-import "slices"
+import (
+	"slices"
 
-const (
-	minuteMs = int64(60_000)
-	hourMs   = int64(3_600_000)
-	dayMs    = int64(86_400_000)
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
-// floorDiv is ⌊a/b⌋ for b > 0.
-func floorDiv(a, b int64) int64 {
-	q := a / b
-	if a%b != 0 && a < 0 {
-		q--
-	}
-	return q
-}
+const (
+	minuteMs = record.MinuteMs
+	hourMs   = record.HourMs
+	dayMs    = record.DayMs
+)
 
 // windowOf is the start of the minute window of t (unix ms).
-func windowOf(t int64) int64 { return floorDiv(t, minuteMs) * minuteMs }
+func windowOf(t int64) int64 { return record.FloorMs(t, record.MinuteMs) }
 
-func hourOf(t int64) int64 { return floorDiv(t, hourMs) * hourMs }
+func hourOf(t int64) int64 { return record.FloorMs(t, hourMs) }
 
 // buckets indexes keys by the hour of a time, so that expiry visits only
 // the keys of hours that lie wholly before the cutoff: incremental and cheap.

@@ -274,7 +274,7 @@ func resultLines(t *testing.T, res *Result) []string {
 	}
 	for _, a := range res.Alerts {
 		out = append(out, fmt.Sprintf("alert %s subject=%s game=%s window=%s observed=%v threshold=%v",
-			a.Rule, a.Subject, a.GameID, fmtTime(a.Window), a.Observed, a.Threshold))
+			a.Rule, a.Subject, a.GameID, fmtTime(a.Start), a.Observed, a.Threshold))
 	}
 	return out
 }

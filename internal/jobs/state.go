@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // The state stores of a Stage. Each is a key → value map whose changes the
@@ -173,8 +175,8 @@ func (s *LedgerSession) Decode(b []byte) error {
 		m.Window = r.varint()
 		m.Platform = r.str()
 		m.AppBuild = r.str()
-		if r.err == nil && (m.Hi < m.Lo || m.Hi >= s.Highest || (i > 0 && m.Lo <= s.Missing[i-1].Hi)) {
-			r.err = errors.New("missing seq ranges out of order")
+		if r.r.Err() == nil && (m.Hi < m.Lo || m.Hi >= s.Highest || (i > 0 && m.Lo <= s.Missing[i-1].Hi)) {
+			r.fail(errors.New("missing seq ranges out of order"))
 		}
 	}
 	return r.done("ledger session")
@@ -242,112 +244,47 @@ func (p *PlayerState) Decode(b []byte) error {
 		}
 		p.Open = o
 	default:
-		if r.err == nil {
-			r.err = errors.New("bad open-session flag")
-		}
+		r.fail(errors.New("bad open-session flag"))
 	}
 	return r.done("player state")
 }
 
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
+func appendString(b []byte, s string) []byte { return record.AppendString(b, s) }
 
-// reader decodes the binary state forms; the first error sticks.
-type reader struct {
-	b   []byte
-	err error
-}
+// reader decodes the binary state forms with record.Reader, after the
+// format version byte; the first error sticks.
+type reader struct{ r *record.Reader }
 
 func newReader(b []byte) *reader {
-	r := &reader{b: b}
+	r := &reader{r: record.NewReader(b)}
 	switch {
 	case len(b) == 0:
-		r.err = errors.New("empty value")
+		r.r.Fail(errors.New("empty value"))
 	case b[0] != stateVersion:
-		r.err = fmt.Errorf("unknown format version %d", b[0])
+		r.r.Fail(fmt.Errorf("unknown format version %d", b[0]))
 	default:
-		r.b = b[1:]
+		r.r.Byte()
 	}
 	return r
 }
 
-var errShort = errors.New("truncated or malformed value")
+// keyReader reads a store key (no version byte).
+func keyReader(b []byte) *reader { return &reader{r: record.NewReader(b)} }
 
-func (r *reader) uvarint() uint64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) varint() int64 {
-	if r.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(r.b)
-	if n <= 0 {
-		r.err = errShort
-		return 0
-	}
-	r.b = r.b[n:]
-	return v
-}
-
-func (r *reader) byte() byte {
-	if r.err != nil {
-		return 0
-	}
-	if len(r.b) == 0 {
-		r.err = errShort
-		return 0
-	}
-	c := r.b[0]
-	r.b = r.b[1:]
-	return c
-}
-
-func (r *reader) str() string {
-	n := r.uvarint()
-	if r.err != nil {
-		return ""
-	}
-	if n > uint64(len(r.b)) {
-		r.err = errShort
-		return ""
-	}
-	s := string(r.b[:n])
-	r.b = r.b[n:]
-	return s
-}
+func (r *reader) uvarint() uint64 { return r.r.Uvarint() }
+func (r *reader) varint() int64   { return r.r.Varint() }
+func (r *reader) byte() byte      { return r.r.Byte() }
+func (r *reader) str() string     { return r.r.Str() }
 
 // count reads an element count; each element takes at least min bytes, so a
 // count the rest of the value cannot hold is an error (no huge allocation).
-func (r *reader) count(min int) int {
-	n := r.uvarint()
-	if r.err != nil {
-		return 0
-	}
-	if n > uint64(len(r.b)/min) {
-		r.err = errShort
-		return 0
-	}
-	return int(n)
-}
+func (r *reader) count(min int) int { return r.r.Count(min) }
+
+func (r *reader) fail(err error) { r.r.Fail(err) }
 
 func (r *reader) done(what string) error {
-	if r.err == nil && len(r.b) != 0 {
-		r.err = errors.New("trailing bytes")
-	}
-	if r.err != nil {
-		return fmt.Errorf("jobs: decode %s: %w", what, r.err)
+	if err := r.r.Done(); err != nil {
+		return fmt.Errorf("jobs: decode %s: %w", what, err)
 	}
 	return nil
 }
@@ -362,12 +299,12 @@ func appendPlayerStoreKey(b []byte, k playerKey) []byte {
 }
 
 func parsePlayerStoreKey(b []byte) (playerKey, error) {
-	r := &reader{b: b}
+	r := keyReader(b)
 	g := r.str()
-	if r.err != nil {
+	if r.r.Err() != nil {
 		return playerKey{}, fmt.Errorf("jobs: bad players key %q", b)
 	}
-	return playerKey{game: g, player: string(r.b)}, nil
+	return playerKey{game: g, player: string(r.r.Rest())}, nil
 }
 
 func appendLedgerStoreKey(b []byte, k playerKey, sh idHash) []byte {
@@ -377,13 +314,13 @@ func appendLedgerStoreKey(b []byte, k playerKey, sh idHash) []byte {
 }
 
 func parseLedgerStoreKey(b []byte) (playerKey, idHash, error) {
-	r := &reader{b: b}
+	r := keyReader(b)
 	k := playerKey{game: r.str(), player: r.str()}
 	var sh idHash
-	if r.err != nil || len(r.b) != len(sh) {
+	if r.r.Err() != nil || r.r.Len() != len(sh) {
 		return k, sh, fmt.Errorf("jobs: bad ledger key %q", b)
 	}
-	copy(sh[:], r.b)
+	copy(sh[:], r.r.Rest())
 	return k, sh, nil
 }
 
@@ -403,9 +340,9 @@ func appendFraudStoreKey(b []byte, k fraudKey) []byte {
 }
 
 func parseFraudStoreKey(b []byte) (fraudKey, error) {
-	r := &reader{b: b}
+	r := keyReader(b)
 	k := fraudKey{game: r.str(), player: r.str(), window: r.varint()}
-	if r.err != nil || len(r.b) != 0 {
+	if r.r.Done() != nil {
 		return fraudKey{}, fmt.Errorf("jobs: bad fraud key %q", b)
 	}
 	return k, nil

@@ -8,6 +8,7 @@ import (
 	"github.com/axiomhq/hyperloglog"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Precision is the HyperLogLog precision of the distinct counts: 2^14
@@ -197,48 +198,11 @@ func estimate(sk *hyperloglog.Sketch) uint64 {
 }
 
 // LevelResult is one level's counts in a Result.
-type LevelResult struct {
-	Level       int32 `json:"level"`
-	Starts      int64 `json:"starts"`
-	Completions int64 `json:"completions"`
-	Fails       int64 `json:"fails"`
-}
+type LevelResult = record.Level
 
-// Result is a KPI row as written to the kpi topic (JSON): the key's fields,
-// every figure (distinct counts estimated), and the row's finality. Levels
-// are sorted by level.
-type Result struct {
-	Key      string    `json:"key"`
-	Window   Window    `json:"window"`
-	Start    time.Time `json:"start"`
-	End      time.Time `json:"end"`
-	Game     string    `json:"game"`
-	Platform string    `json:"platform"`
-	Country  string    `json:"country"`
-
-	ActivePlayers         uint64        `json:"active_players"`
-	NewPlayers            int64         `json:"new_players"`
-	SessionsStarted       int64         `json:"sessions_started"`
-	Purchases             int64         `json:"purchases"`
-	Payers                uint64        `json:"payers"`
-	RevenueMicros         int64         `json:"revenue_usd_micros"`
-	PurchaseRevenueMicros int64         `json:"purchase_revenue_usd_micros"`
-	Refunds               int64         `json:"refunds"`
-	RefundMicros          int64         `json:"refund_usd_micros"`
-	AdImpressions         int64         `json:"ad_impressions"`
-	AdRevenueMicros       int64         `json:"ad_revenue_usd_micros"`
-	Levels                []LevelResult `json:"levels"`
-	Gaps                  int64         `json:"gaps"`
-	Duplicates            int64         `json:"duplicates"`
-	OutOfOrder            int64         `json:"out_of_order"`
-
-	// Final is true once the watermark passed the window's end; Version
-	// counts the final emissions of the row (1 for the first, +1 for each
-	// correction). A provisional Result has Final false and Version 0.
-	Final     bool      `json:"final"`
-	Version   int64     `json:"version"`
-	Watermark time.Time `json:"watermark,omitzero"` // the global watermark at emission
-}
+// Result is a KPI row as written to the kpi topic (JSON): package record
+// defines it.
+type Result = record.KPI
 
 // Result returns a as the row k, provisional (Final false, Version 0).
 func (a *Aggregate) Result(k Key) Result {

@@ -2,7 +2,8 @@ package kpi
 
 import (
 	"fmt"
-	"time"
+
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Alert rule names (the first part of an alert's record key).
@@ -79,20 +80,9 @@ func (c *AlertConfig) Validate() error {
 	return nil
 }
 
-// Alert is one fired rule, as written to the alerts topic (JSON; record key
-// Rule|Subject).
-type Alert struct {
-	Rule      string  `json:"rule"`
-	Subject   string  `json:"subject"` // the game id
-	Window    string  `json:"window"`  // the minute, "2026-11-25T18:04:00Z/2026-11-25T18:05:00Z"
-	Observed  float64 `json:"observed"`
-	Baseline  float64 `json:"baseline"`  // the mean of the previous History minutes
-	Threshold float64 `json:"threshold"` // the value Observed was compared with
-	Message   string  `json:"message"`
-}
-
-// RecordKey returns the alerts topic's record key, "rule|subject".
-func (a Alert) RecordKey() string { return a.Rule + "|" + a.Subject }
+// Alert is one fired rule, as written to the alerts topic: package record
+// defines it. The game rules' Subject and GameID are both the game.
+type Alert = record.Alert
 
 // minuteFigures are the figures of one game-level minute the rules read.
 type minuteFigures struct {
@@ -113,26 +103,29 @@ func (c *AlertConfig) evaluate(game string, m Key, cur minuteFigures, prev []min
 	mean.active /= n
 	mean.revenue /= n
 	mean.refunds /= n
-	window := m.Start.UTC().Format(time.RFC3339) + "/" + m.End().UTC().Format(time.RFC3339)
+	at := Alert{Subject: game, GameID: game, Start: m.Start.UTC(), End: m.End().UTC()}
+	window := at.WindowString()
 	keep := 1 - c.DropPercent/100
 	var out []Alert
+	fire := func(rule string, observed, baseline, threshold float64, msg string) {
+		a := at
+		a.Rule, a.Observed, a.Baseline, a.Threshold, a.Message = rule, observed, baseline, threshold, msg
+		out = append(out, a)
+	}
 	if mean.active >= c.ActiveFloor && mean.active > 0 && cur.active < mean.active*keep {
-		out = append(out, Alert{Rule: RuleActiveDrop, Subject: game, Window: window,
-			Observed: cur.active, Baseline: mean.active, Threshold: mean.active * keep,
-			Message: fmt.Sprintf("%s: %.0f active players in %s, more than %g%% below the mean of the previous %d minutes (%.1f)",
-				game, cur.active, window, c.DropPercent, len(prev), mean.active)})
+		fire(RuleActiveDrop, cur.active, mean.active, mean.active*keep,
+			fmt.Sprintf("%s: %.0f active players in %s, more than %g%% below the mean of the previous %d minutes (%.1f)",
+				game, cur.active, window, c.DropPercent, len(prev), mean.active))
 	}
 	if mean.revenue >= c.RevenueFloorMicros && mean.revenue > 0 && cur.revenue < mean.revenue*keep {
-		out = append(out, Alert{Rule: RuleRevenueDrop, Subject: game, Window: window,
-			Observed: cur.revenue, Baseline: mean.revenue, Threshold: mean.revenue * keep,
-			Message: fmt.Sprintf("%s: revenue %.2f USD in %s, more than %g%% below the mean of the previous %d minutes (%.2f USD)",
-				game, cur.revenue/1e6, window, c.DropPercent, len(prev), mean.revenue/1e6)})
+		fire(RuleRevenueDrop, cur.revenue, mean.revenue, mean.revenue*keep,
+			fmt.Sprintf("%s: revenue %.2f USD in %s, more than %g%% below the mean of the previous %d minutes (%.2f USD)",
+				game, cur.revenue/1e6, window, c.DropPercent, len(prev), mean.revenue/1e6))
 	}
 	if th := mean.refunds * c.RefundFactor; cur.refunds > th && cur.refunds >= c.RefundFloor {
-		out = append(out, Alert{Rule: RuleRefundSpike, Subject: game, Window: window,
-			Observed: cur.refunds, Baseline: mean.refunds, Threshold: th,
-			Message: fmt.Sprintf("%s: %.0f refunds in %s, over %g× the mean of the previous %d minutes (%.2f)",
-				game, cur.refunds, window, c.RefundFactor, len(prev), mean.refunds)})
+		fire(RuleRefundSpike, cur.refunds, mean.refunds, th,
+			fmt.Sprintf("%s: %.0f refunds in %s, over %g× the mean of the previous %d minutes (%.2f)",
+				game, cur.refunds, window, c.RefundFactor, len(prev), mean.refunds))
 	}
 	return out
 }

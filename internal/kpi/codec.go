@@ -8,6 +8,8 @@ import (
 	"slices"
 
 	"github.com/axiomhq/hyperloglog"
+
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // codecVersion is the first byte of an encoded Aggregate.
@@ -69,108 +71,68 @@ func appendSketch(b []byte, sk *hyperloglog.Sketch) []byte {
 
 // Decode parses the binary form written by Encode. Errors wrap ErrCorrupt.
 func Decode(data []byte) (*Aggregate, error) {
-	d := decoder{b: data}
-	if v := d.byte(); v != codecVersion {
-		return nil, d.fail("version %d", v)
+	r := record.NewReader(data)
+	fail := func(format string, args ...any) (*Aggregate, error) {
+		return nil, fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+	}
+	if v := r.Byte(); r.Err() != nil || v != codecVersion {
+		if r.Err() != nil {
+			return fail("truncated")
+		}
+		return fail("version %d", v)
 	}
 	a := &Aggregate{}
 	for _, v := range a.counters() {
-		*v = d.varint()
+		*v = r.Varint()
 	}
-	n := d.uvarint()
-	if d.err == nil && n > uint64(len(d.b))/4 { // a level takes at least 4 bytes
-		return nil, d.fail("%d levels in %d bytes", n, len(d.b))
+	n := r.Uvarint()
+	if r.Err() == nil && n > uint64(r.Len())/4 { // a level takes at least 4 bytes
+		return fail("%d levels in %d bytes", n, r.Len())
 	}
 	if n > 0 {
 		a.Levels = make(map[int32]LevelCounts, n)
 	}
 	prev := int64(-1 << 31)
-	for i := uint64(0); i < n && d.err == nil; i++ {
-		l := d.varint()
+	for i := uint64(0); i < n && r.Err() == nil; i++ {
+		l := r.Varint()
 		if l < prev || (i > 0 && l == prev) || l > 1<<31-1 {
-			return nil, d.fail("level %d out of order or range", l)
+			return fail("level %d out of order or range", l)
 		}
 		prev = l
-		a.Levels[int32(l)] = LevelCounts{Starts: d.varint(), Completions: d.varint(), Fails: d.varint()}
+		a.Levels[int32(l)] = LevelCounts{Starts: r.Varint(), Completions: r.Varint(), Fails: r.Varint()}
 	}
-	a.active = d.sketch()
-	a.payers = d.sketch()
-	if d.err == nil && len(d.b) > 0 {
-		return nil, d.fail("%d trailing bytes", len(d.b))
+	var err error
+	if a.active, err = readSketch(r); err != nil {
+		return nil, err
 	}
-	if d.err != nil {
-		return nil, d.err
+	if a.payers, err = readSketch(r); err != nil {
+		return nil, err
+	}
+	if r.Err() == nil && r.Len() > 0 {
+		return fail("%d trailing bytes", r.Len())
+	}
+	if err := r.Err(); err != nil {
+		return fail("%v", err)
 	}
 	return a, nil
 }
 
-type decoder struct {
-	b   []byte
-	err error
-}
-
-func (d *decoder) fail(format string, args ...any) error {
-	if d.err == nil {
-		d.err = fmt.Errorf("%w: %s", ErrCorrupt, fmt.Sprintf(format, args...))
+// readSketch reads what appendSketch wrote: nil for length 0.
+func readSketch(r *record.Reader) (*hyperloglog.Sketch, error) {
+	n := r.Uvarint()
+	if r.Err() != nil || n == 0 {
+		return nil, nil
 	}
-	return d.err
-}
-
-func (d *decoder) byte() byte {
-	if d.err != nil || len(d.b) == 0 {
-		d.fail("truncated")
-		return 0
+	if n > uint64(r.Len()) {
+		return nil, fmt.Errorf("%w: sketch of %d bytes in %d", ErrCorrupt, n, r.Len())
 	}
-	c := d.b[0]
-	d.b = d.b[1:]
-	return c
-}
-
-func (d *decoder) varint() int64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Varint(d.b)
-	if n <= 0 {
-		d.fail("bad varint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) uvarint() uint64 {
-	if d.err != nil {
-		return 0
-	}
-	v, n := binary.Uvarint(d.b)
-	if n <= 0 {
-		d.fail("bad uvarint")
-		return 0
-	}
-	d.b = d.b[n:]
-	return v
-}
-
-func (d *decoder) sketch() *hyperloglog.Sketch {
-	n := d.uvarint()
-	if d.err != nil || n == 0 {
-		return nil
-	}
-	if n > uint64(len(d.b)) {
-		d.fail("sketch of %d bytes in %d", n, len(d.b))
-		return nil
-	}
-	raw := d.b[:n]
-	d.b = d.b[n:]
+	raw := r.Bytes(n)
 	if len(raw) < 2 || raw[1] != Precision {
-		d.fail("sketch is not of precision %d", Precision)
-		return nil
+		return nil, fmt.Errorf("%w: sketch is not of precision %d", ErrCorrupt, Precision)
 	}
 	sk := &hyperloglog.Sketch{}
 	if err := sk.UnmarshalBinary(raw); err != nil {
-		d.err = fmt.Errorf("%w: sketch: %w", ErrCorrupt, err)
-		return nil
+		return nil, fmt.Errorf("%w: sketch: %w", ErrCorrupt, err)
 	}
-	return sk
+	return sk, nil
 }

@@ -4,30 +4,22 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
-// Window is the length of a KPI window: a UTC-aligned minute or hour.
-type Window string
+// Window is the length of a KPI window: a UTC-aligned minute or hour
+// (record.Window, with its Size).
+type Window = record.Window
 
 // The two window lengths.
 const (
-	Minute Window = "minute"
-	Hour   Window = "hour"
+	Minute = record.Minute
+	Hour   = record.Hour
 )
 
 // All is the Platform and Country of a game-level row.
-const All = "*"
-
-// Size returns the window's length, or 0 for an unknown window.
-func (w Window) Size() time.Duration {
-	switch w {
-	case Minute:
-		return time.Minute
-	case Hour:
-		return time.Hour
-	}
-	return 0
-}
+const All = record.AllDimensions
 
 // Key names one KPI row: a window and its dimensions. Game-level rows have
 // Platform and Country All. Start is the window's start, aligned to its size
@@ -47,9 +39,7 @@ func MinuteKey(t time.Time, game, platform, country string) Key {
 
 // floor returns the start of the size-aligned window holding t, in UTC with
 // no monotonic reading.
-func floor(t time.Time, size time.Duration) time.Time {
-	return t.UTC().Truncate(size) // Truncate is relative to the zero time, which is aligned to whole hours and minutes
-}
+func floor(t time.Time, size time.Duration) time.Time { return record.Floor(t, size) }
 
 // Keys returns the two minute rows one enriched event contributes to: the
 // (game, platform, country) row and the game-level row. Both must be fed
@@ -79,7 +69,7 @@ func (k Key) GameLevel() bool { return k.Platform == All && k.Country == All }
 // String formats k as the kpi topic's record key,
 // "minute|2026-11-25T18:04:00Z|game|platform|country".
 func (k Key) String() string {
-	return string(k.Window) + "|" + k.Start.UTC().Format(time.RFC3339) + "|" + k.Game + "|" + k.Platform + "|" + k.Country
+	return record.KPIKey(k.Window, k.Start, k.Game, k.Platform, k.Country)
 }
 
 // Validate reports whether k is well formed: a known window, a start aligned
@@ -102,23 +92,11 @@ func (k Key) Validate() error {
 // ParseKey parses the String form of a key. The game id may itself contain
 // '|': platform and country are the last two fields.
 func ParseKey(s string) (Key, error) {
-	w, rest, ok1 := strings.Cut(s, "|")
-	start, rest, ok2 := strings.Cut(rest, "|")
-	i := strings.LastIndexByte(rest, '|')
-	if !ok1 || !ok2 || i < 0 {
-		return Key{}, fmt.Errorf("kpi: key %q: want window|start|game|platform|country", s)
-	}
-	game, country := rest[:i], rest[i+1:]
-	j := strings.LastIndexByte(game, '|')
-	if j < 0 {
-		return Key{}, fmt.Errorf("kpi: key %q: want window|start|game|platform|country", s)
-	}
-	game, platform := game[:j], game[j+1:]
-	t, err := time.Parse(time.RFC3339, start)
+	w, start, game, platform, country, err := record.ParseKPIKey(s)
 	if err != nil {
-		return Key{}, fmt.Errorf("kpi: key %q: %w", s, err)
+		return Key{}, fmt.Errorf("kpi: %w", err)
 	}
-	k := Key{Window: Window(w), Start: t.UTC(), Game: game, Platform: platform, Country: country}
+	k := Key{Window: w, Start: start, Game: game, Platform: platform, Country: country}
 	if err := k.Validate(); err != nil {
 		return Key{}, err
 	}

@@ -336,7 +336,7 @@ func (m *Merger) alerts(prev time.Time) []Alert {
 			out = append(out, m.cfg.Alerts.evaluate(game, key, m.figures(game, s), prevFig)...)
 		}
 	}
-	slices.SortStableFunc(out, func(a, b Alert) int { return cmp.Compare(a.Window, b.Window) })
+	slices.SortStableFunc(out, func(a, b Alert) int { return a.Start.Compare(b.Start) })
 	return out
 }
 

@@ -101,9 +101,7 @@ func fmtResult(r Result) string {
 }
 
 func fmtAlert(a Alert) string {
-	start, _, _ := strings.Cut(a.Window, "/")
-	tm, _ := time.Parse(time.RFC3339, start)
-	return fmt.Sprintf("alert %s %s %s observed=%g baseline=%g threshold=%g", a.Rule, a.Subject, fmtTime(tm), a.Observed, a.Baseline, a.Threshold)
+	return fmt.Sprintf("alert %s %s %s observed=%g baseline=%g threshold=%g", a.Rule, a.Subject, fmtTime(a.Start), a.Observed, a.Baseline, a.Threshold)
 }
 
 func fmtOutput(m *Merger, prevWM time.Time, out Output) string {

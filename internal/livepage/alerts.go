@@ -6,8 +6,9 @@ import (
 	"time"
 )
 
-// An Alert is a condition that holds now, shown on the page.
-type Alert struct {
+// A Condition is an operational alert that holds now, shown on the page (not
+// a record of the alerts topic, which is record.Alert).
+type Condition struct {
 	Name     string    `json:"name"`
 	Severity string    `json:"severity"`        // "page" or "ticket", as in deploy/prometheus/rules
 	Stage    string    `json:"stage,omitempty"` // gateway, processor, loader; empty for none
@@ -19,7 +20,7 @@ type Alert struct {
 // fault switch of the demo) to each snapshot. It runs on the sampler's
 // goroutine once a tick, so it must return quickly; an alert it returns
 // with a zero Since gets the time it was first returned (without a break).
-type AlertFunc func(Snapshot) []Alert
+type AlertFunc func(Snapshot) []Condition
 
 // The built-in rules' thresholds (doc.go explains the rules).
 const (
@@ -117,8 +118,8 @@ func newAlerter(extra []AlertFunc) *alerter {
 func alertKey(name, stage string) string { return name + "\x00" + stage }
 
 // eval returns the alerts firing at s, pages first.
-func (a *alerter) eval(s *Snapshot, ago func(time.Duration) *Snapshot) []Alert {
-	out := []Alert{}
+func (a *alerter) eval(s *Snapshot, ago func(time.Duration) *Snapshot) []Condition {
+	out := []Condition{}
 	seen := map[string]bool{}
 	for _, r := range a.rules {
 		msg, ok := r.check(s, ago)
@@ -133,7 +134,7 @@ func (a *alerter) eval(s *Snapshot, ago func(time.Duration) *Snapshot) []Alert {
 			a.since[k] = since
 		}
 		if s.Time.Sub(since) >= r.hold {
-			out = append(out, Alert{Name: r.name, Severity: r.severity, Stage: r.stage, Message: msg, Since: since})
+			out = append(out, Condition{Name: r.name, Severity: r.severity, Stage: r.stage, Message: msg, Since: since})
 		}
 	}
 	for _, f := range a.extra {

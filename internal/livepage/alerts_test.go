@@ -135,14 +135,14 @@ func TestBuiltinAlerts(t *testing.T) {
 }
 
 func TestExtraAlerts(t *testing.T) {
-	extra := func(s Snapshot) []Alert {
+	extra := func(s Snapshot) []Condition {
 		sec := int(s.Time.Sub(t0) / time.Second)
-		var out []Alert
+		var out []Condition
 		if sec >= 3 && sec < 6 || sec >= 8 {
-			out = append(out, Alert{Name: "KafkaOutage", Severity: "page", Message: "fault switch"})
+			out = append(out, Condition{Name: "KafkaOutage", Severity: "page", Message: "fault switch"})
 		}
 		if sec >= 1 {
-			out = append(out, Alert{Name: "ReconcileDrift", Severity: "ticket", Message: "x", Since: t0.Add(-time.Hour)})
+			out = append(out, Condition{Name: "ReconcileDrift", Severity: "ticket", Message: "x", Since: t0.Add(-time.Hour)})
 		}
 		return out
 	}

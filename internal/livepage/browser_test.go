@@ -43,8 +43,8 @@ func TestBrowser(t *testing.T) {
 	// minutes of history sampled before the page opens, then the sampler.
 	// The late-events counter is left out: the page must show "—" for it.
 	f := newFakePipeline(false)
-	p := newPage(t, Config{Alerts: []AlertFunc{func(Snapshot) []Alert {
-		return []Alert{{Name: "DemoKafkaOutage", Severity: "page", Stage: "gateway", Message: "injected by the browser test"}}
+	p := newPage(t, Config{Alerts: []AlertFunc{func(Snapshot) []Condition {
+		return []Condition{{Name: "DemoKafkaOutage", Severity: "page", Stage: "gateway", Message: "injected by the browser test"}}
 	}}}, f.reg)
 	start := time.Now().Add(-2 * time.Minute)
 	for i := 1; i <= 120; i++ {

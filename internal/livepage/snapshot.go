@@ -20,7 +20,7 @@ type Snapshot struct {
 	Business      BusinessStats  `json:"business"`
 	Games         []Game         `json:"games"`  // by name
 	Levels        []Level        `json:"levels"` // the TopLevels highest fail rates
-	Alerts        []Alert        `json:"alerts"` // firing, pages first
+	Alerts        []Condition    `json:"alerts"` // firing, pages first
 }
 
 // GatewayStats is the ingest stage.
@@ -85,7 +85,7 @@ const (
 // compute builds the snapshot of cur, with rates over the span since old (nil:
 // the first sample, no rates). Alerts are left to the caller.
 func compute(old, cur *sample) Snapshot {
-	s := Snapshot{Time: cur.at, Games: []Game{}, Levels: []Level{}, Alerts: []Alert{}}
+	s := Snapshot{Time: cur.at, Games: []Game{}, Levels: []Level{}, Alerts: []Condition{}}
 	var dt float64
 	if old != nil {
 		dt = cur.at.Sub(old.at).Seconds()

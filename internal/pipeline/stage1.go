@@ -11,6 +11,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // markEvery is how often a source re-sends an unchanged watermark mark, so
@@ -110,12 +111,9 @@ func (t *stage1) Process(rec *kgo.Record, out *engine.Outputs) error {
 	topics := &t.p.cfg.Topics
 	switch {
 	case r.DeadLetter != nil:
-		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value,
-			kgo.RecordHeader{Key: "code", Value: []byte(r.DeadLetter.Code)},
-			kgo.RecordHeader{Key: "reason", Value: []byte(r.DeadLetter.Reason)},
-			kgo.RecordHeader{Key: "source_topic", Value: []byte(rec.Topic)},
-			kgo.RecordHeader{Key: "source_partition", Value: strconv.AppendInt(nil, int64(rec.Partition), 10)},
-			kgo.RecordHeader{Key: "source_offset", Value: strconv.AppendInt(nil, rec.Offset, 10)})
+		dl := record.DeadLetter{Code: r.DeadLetter.Code, Reason: r.DeadLetter.Reason,
+			SourceTopic: rec.Topic, SourcePartition: rec.Partition, SourceOffset: rec.Offset}
+		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value, kgoHeaders(dl.Headers())...)
 		m.deadLetters.WithLabelValues(r.DeadLetter.Code).Inc()
 		m.stats.DeadLetters.Add(1)
 	case r.Drop != jobs.NotDropped:
@@ -153,8 +151,7 @@ func (t *stage1) accepted(rec *kgo.Record, out *engine.Outputs) error {
 	t.nAccepted++ // added to the counter once per transaction (Flush)
 	m.stats.Accepted.Add(1)
 	if t.res.Late {
-		out.Add(t.p.cfg.Topics.Late, -1, key, v,
-			kgo.RecordHeader{Key: "watermark", Value: t.res.LateWatermark.AppendFormat(nil, time.RFC3339Nano)})
+		out.Add(t.p.cfg.Topics.Late, -1, key, v, kgoHeaders(record.LateHeaders(t.res.LateWatermark))...)
 		m.late.Inc()
 		m.stats.Late.Add(1)
 	}
@@ -204,7 +201,7 @@ func (t *stage1) Flush(now time.Time, out *engine.Outputs) error {
 	for _, pa := range t.partials {
 		k := pa.Key
 		v := partial{Source: t.part, Key: k, Agg: pa.Agg}.appendEncode(nil)
-		out.Add(partials, -1, []byte(k.Game+"|"+k.Platform+"|"+k.Country), v)
+		out.Add(partials, -1, []byte(record.PartialKey(k.Game, k.Platform, k.Country)), v)
 	}
 	t.p.metrics.partials.Add(float64(len(t.partials)))
 	clear(t.partials) // drop the aggregates until the next flush
@@ -221,7 +218,7 @@ func (t *stage1) Flush(now time.Time, out *engine.Outputs) error {
 	if mk != t.lastMark || now.Sub(t.lastMarkAt) >= markEvery {
 		v := mk.appendEncode(nil)
 		for q := int32(0); q < t.p.partialsPartitions; q++ {
-			out.Add(partials, q, []byte("mark"), v)
+			out.Add(partials, q, []byte(record.MarkKey), v)
 		}
 		t.lastMark, t.lastMarkAt = mk, now
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/engine"
 	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Stage-2 store names (prefixed by the application id).
@@ -199,7 +200,7 @@ func (t *stage2) handle(o kpi.Output, out *engine.Outputs, closedAt time.Time) e
 		if err != nil {
 			return err
 		}
-		out.Add(topics.Alerts, -1, []byte(a.RecordKey()), v)
+		out.Add(topics.Alerts, -1, []byte(a.Key()), v)
 		m.alerts.WithLabelValues(a.Rule).Inc()
 	}
 	if len(o.Dropped) > 0 {
@@ -213,18 +214,7 @@ func (t *stage2) handle(o kpi.Output, out *engine.Outputs, closedAt time.Time) e
 }
 
 // completenessResult is a completeness row as written to the KPI topic.
-type completenessResult struct {
-	Key        string    `json:"key"`
-	Window     string    `json:"window"`
-	Start      time.Time `json:"start"`
-	Game       string    `json:"game"`
-	Platform   string    `json:"platform"`
-	AppBuild   string    `json:"app_build"`
-	Gaps       int64     `json:"gaps"`
-	Duplicates int64     `json:"duplicates"`
-	OutOfOrder int64     `json:"out_of_order"`
-	Watermark  time.Time `json:"watermark,omitzero"`
-}
+type completenessResult = record.Completeness
 
 // Flush writes the changelog of what changed, the completeness upserts, and
 // expires completeness rows past retention.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 func samplePartial() partial {
@@ -50,11 +51,12 @@ func TestWireRoundTrip(t *testing.T) {
 func TestWireRefuses(t *testing.T) {
 	for name, v := range map[string][]byte{
 		"empty":         nil,
-		"unknown kind":  {9, wireVersion, 0},
-		"other version": {kindMark, 2, 0, 0, 0},
-		"hour partial":  append(appendString(appendHeader(nil, kindPartial, 1), "hour|2026-11-25T18:00:00Z|g|*|*"), samplePartial().Agg.Encode()...),
-		"bad idle byte": {kindMark, wireVersion, 2, 0, 7},
-		"negative src":  {kindMark, wireVersion, 1, 0, 0},
+		"unknown kind":  {9, record.PartialsVersion, 0},
+		"other version": {byte(record.KindMark), 2, 0, 0, 0},
+		"hour partial":  (&record.Partial{Source: 1, Key: "hour|2026-11-25T18:00:00Z|g|*|*", Aggregate: samplePartial().Agg.Encode()}).AppendEncode(nil),
+		"bad idle byte": {byte(record.KindMark), record.PartialsVersion, 2, 0, 7},
+		"negative src":  {byte(record.KindMark), record.PartialsVersion, 1, 0, 0},
+		"bad aggregate": (&record.Partial{Source: 1, Key: "minute|2026-11-25T18:04:00Z|g|ios|DE", Aggregate: []byte{9}}).AppendEncode(nil),
 	} {
 		if _, err := decodeRecord(v); !errors.Is(err, ErrCorrupt) {
 			t.Errorf("%s: err %v, want ErrCorrupt", name, err)

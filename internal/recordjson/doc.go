@@ -2,6 +2,8 @@
 // lines, one line per record whatever its bytes: position, key, headers and
 // the value decoded by what its topic holds — raw events and dead letters
 // through the event schema (event.Unmarshal, event.MarshalJSON), the
-// processor's JSON outputs as they are — or, when it cannot be decoded, as
+// processor's JSON outputs as they are, the internal partials topic through
+// record.DecodePartials (a partial's aggregate shown as its KPI row) — or,
+// when it cannot be decoded, as
 // base64 with the reason. `gamepulse tail` is its user. It does no I/O.
 package recordjson

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Kind is how a topic's values are encoded.
@@ -23,7 +25,7 @@ const (
 	Unknown  Kind = iota // not a pipeline topic: JSON if it is JSON
 	Event                // a binary Protobuf event.Event (raw events, dead letters)
 	JSON                 // the processor's JSON outputs (enriched, late, sessions, KPI, alerts)
-	Internal             // the processor's stage 1 → stage 2 records (KPI partials, watermark marks)
+	Internal             // the processor's stage 1 → stage 2 records (record.DecodePartials: KPI partials, watermark marks, ledger deltas)
 )
 
 // KindOf returns the encoding of topic's values, by its name in t or, for
@@ -60,7 +62,7 @@ func DecodeValue(k Kind, v []byte) (json.RawMessage, error) {
 		}
 		return b, nil
 	case Internal:
-		return nil, errors.New("internal encoding of the processor's stage 1 → stage 2 records (partials and watermark marks); not decoded")
+		return decodePartials(v)
 	case JSON:
 		if !json.Valid(v) {
 			return nil, errors.New("not JSON, though the topic holds JSON")
@@ -71,6 +73,64 @@ func DecodeValue(k Kind, v []byte) (json.RawMessage, error) {
 		return nil, errors.New("not JSON, and not a topic of the pipeline whose encoding is known")
 	}
 	return v, nil
+}
+
+// partialJSON is the JSON form of a partials record: kind "partial" (with
+// the minute row as far as it goes: its figures from this source), "mark"
+// or "ledger".
+type partialJSON struct {
+	Kind      string      `json:"kind"`
+	Source    int32       `json:"source"`
+	Row       *kpi.Result `json:"row,omitempty"`
+	Watermark *time.Time  `json:"watermark,omitempty"`
+	Idle      *bool       `json:"idle,omitempty"`
+	Ledger    *ledgerJSON `json:"ledger,omitempty"`
+}
+
+type ledgerJSON struct {
+	Start      time.Time `json:"start"`
+	Game       string    `json:"game"`
+	Platform   string    `json:"platform"`
+	AppBuild   string    `json:"app_build"`
+	Gaps       int64     `json:"gaps"`
+	Duplicates int64     `json:"duplicates"`
+	OutOfOrder int64     `json:"out_of_order"`
+}
+
+// decodePartials decodes a partials record (record.DecodePartials), a
+// partial's aggregate through kpi.
+func decodePartials(v []byte) (json.RawMessage, error) {
+	d, err := record.DecodePartials(v)
+	if err != nil {
+		return nil, fmt.Errorf("not a partials record: %w", err)
+	}
+	var j partialJSON
+	switch {
+	case d.Partial != nil:
+		k, err := kpi.ParseKey(d.Partial.Key)
+		if err != nil {
+			return nil, fmt.Errorf("partial: %w", err)
+		}
+		a, err := kpi.Decode(d.Partial.Aggregate)
+		if err != nil {
+			return nil, fmt.Errorf("partial: %w", err)
+		}
+		r := a.Result(k)
+		j = partialJSON{Kind: "partial", Source: d.Partial.Source, Row: &r}
+	case d.Mark != nil:
+		wm, idle := d.Mark.Watermark, d.Mark.Idle
+		j = partialJSON{Kind: "mark", Source: d.Mark.Source, Watermark: &wm, Idle: &idle}
+	case d.Ledger != nil:
+		l := d.Ledger
+		j = partialJSON{Kind: "ledger", Source: l.Source, Ledger: &ledgerJSON{Start: time.UnixMilli(l.Row.Minute).UTC(),
+			Game: l.Row.Game, Platform: l.Row.Platform, AppBuild: l.Row.Build,
+			Gaps: l.Counts.Gaps, Duplicates: l.Counts.Duplicates, OutOfOrder: l.Counts.OutOfOrder}}
+	}
+	b, err := json.Marshal(j)
+	if err != nil {
+		return nil, fmt.Errorf("partials record has no JSON form: %w", err)
+	}
+	return b, nil
 }
 
 // Line is one record as AppendLine prints it.

@@ -13,6 +13,8 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 func line(t *testing.T, r *kgo.Record, k Kind) Line {
@@ -65,7 +67,7 @@ func TestUndecodableValuesAreBase64WithTheReason(t *testing.T) {
 	}{
 		{Event, []byte("{not protobuf\n"), "not a Protobuf event"},
 		{JSON, []byte{0x0a, 0xff}, "not JSON"},
-		{Internal, []byte{1, 2}, "internal encoding"},
+		{Internal, []byte{1, 2}, "not a partials record"},
 		{Unknown, []byte("plain\ntext"), "not JSON"},
 	} {
 		l := line(t, &kgo.Record{Value: c.v}, c.k)
@@ -115,4 +117,26 @@ func FuzzAppendLine(f *testing.F) {
 			t.Fatalf("decoded value is not JSON: %+v", l)
 		}
 	})
+}
+
+func TestPartialsAreDecodedThroughRecord(t *testing.T) {
+	wm := time.Date(2026, 11, 25, 18, 4, 0, 0, time.UTC)
+	a := &kpi.Aggregate{}
+	a.Add(kpi.Input{Time: wm, Player: "p1", Game: "g", Platform: "ios", Country: "DE", Type: "purchase", RevenueMicros: 5})
+	k := kpi.MinuteKey(wm, "g", "ios", "DE")
+	for _, c := range []struct {
+		v    []byte
+		want string
+	}{
+		{a.AppendEncode((&record.Partial{Source: 3, Key: k.String()}).AppendEncode(nil)), `"kind":"partial","source":3,"row":{"key":"minute|2026-11-25T18:04:00Z|g|ios|DE"`},
+		{(&record.Mark{Source: 1, Watermark: wm, Idle: true}).AppendEncode(nil), `{"kind":"mark","source":1,"watermark":"2026-11-25T18:04:00Z","idle":true}`},
+		{(&record.LedgerDelta{Source: 2, Row: record.CompletenessKey{Game: "g", Platform: "web", Build: "7", Minute: wm.UnixMilli()},
+			Counts: record.CompletenessCounts{Gaps: -1}}).AppendEncode(nil),
+			`{"kind":"ledger","source":2,"ledger":{"start":"2026-11-25T18:04:00Z","game":"g","platform":"web","app_build":"7","gaps":-1,"duplicates":0,"out_of_order":0}}`},
+	} {
+		l := line(t, &kgo.Record{Value: c.v}, Internal)
+		if l.DecodeError != "" || !strings.Contains(string(l.Value), c.want) {
+			t.Errorf("%x: got %s %q, want %s", c.v, l.Value, l.DecodeError, c.want)
+		}
+	}
 }

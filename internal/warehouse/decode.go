@@ -5,137 +5,49 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strconv"
-	"strings"
-	"time"
+
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // ErrDecode is wrapped by every decoding error: the record is not what its
 // topic should hold. The loader sends such a record to dead_letters.
 var ErrDecode = errors.New("warehouse: bad record")
 
-func decodeErr(what string, err error) error {
-	return fmt.Errorf("%w: %s: %v", ErrDecode, what, err)
-}
+// The decoders below turn the topics' records, as package record defines
+// and decodes them, into rows; they add only what the tables need (JSON
+// columns, size limits).
 
-// envelope are the enriched event's members that become columns.
-var envelope = map[string]bool{
-	"schema_version": true, "event_id": true, "event_type": true, "game_id": true,
-	"player_id": true, "session_id": true, "seq": true, "client_time": true,
-	"received_at": true, "platform": true, "app_version": true, "app_build": true,
-	"country": true, "enrichment": true,
-}
+func decodeErr(err error) error { return fmt.Errorf("%w: %v", ErrDecode, err) }
 
-type enrichment struct {
-	PlatformNorm           string    `json:"platform_norm"`
-	CountryNorm            string    `json:"country_norm"`
-	RevenueUSDMicros       int64     `json:"revenue_usd_micros"`
-	FirstSeen              time.Time `json:"first_seen"`
-	DaysSinceInstall       int64     `json:"days_since_install"`
-	LifetimeSpendUSDMicros int64     `json:"lifetime_spend_usd_micros"`
-	Payer                  bool      `json:"payer"`
-	SessionCount           int64     `json:"session_count"`
-	NewPlayer              bool      `json:"new_player"`
-}
-
-// DecodeEnriched decodes a value of the enriched events topic: the event's
-// JSON (protojson names) plus its "enrichment" member. The payload member
-// named by event_type becomes Payload; members that are neither envelope
-// nor payload (device, fields added later) go to Extra. Pos is left zero.
+// DecodeEnriched decodes a value of the enriched events topic
+// (record.DecodeEnriched). The payload member named by event_type becomes
+// Payload ("{}" when absent); members that are neither envelope nor
+// payload (device, fields added later) go to Extra as one JSON object with
+// sorted keys. Pos is left zero.
 func DecodeEnriched(value []byte) (EventRow, error) {
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(value, &m); err != nil {
-		return EventRow{}, decodeErr("enriched event", err)
-	}
-	if m == nil {
-		return EventRow{}, decodeErr("enriched event", errors.New("not an object"))
-	}
-	var r EventRow
-	var err error
-	str := func(name string, dst *string) {
-		if raw, ok := m[name]; ok && err == nil {
-			if e := json.Unmarshal(raw, dst); e != nil {
-				err = decodeErr("enriched event: "+name, e)
-			}
-		}
-	}
-	str("event_id", &r.EventID)
-	str("event_type", &r.EventType)
-	str("game_id", &r.GameID)
-	str("player_id", &r.PlayerID)
-	str("session_id", &r.SessionID)
-	str("app_version", &r.AppVersion)
-	str("app_build", &r.AppBuild)
-	var clientTime, receivedAt string
-	str("client_time", &clientTime)
-	str("received_at", &receivedAt)
+	e, err := record.DecodeEnriched(value)
 	if err != nil {
-		return EventRow{}, err
+		return EventRow{}, decodeErr(err)
 	}
-	if raw, ok := m["seq"]; ok { // protojson writes uint64 as a string; accept a number too
-		s := string(bytes.Trim(raw, `"`))
-		seq, e := strconv.ParseUint(s, 10, 63)
-		if e != nil {
-			return EventRow{}, decodeErr("enriched event: seq", e)
-		}
-		r.Seq = int64(seq)
+	en := &e.Enrichment
+	r := EventRow{EventID: e.EventID, EventType: e.EventType, GameID: e.GameID, PlayerID: e.PlayerID,
+		SessionID: e.SessionID, Seq: e.Seq, EventTime: e.ClientTime, ReceivedAt: e.ReceivedAt,
+		Platform: en.PlatformNorm, Country: en.CountryNorm, AppVersion: e.AppVersion, AppBuild: e.AppBuild,
+		SchemaVersion: e.SchemaVersion, RevenueUSDMicros: en.RevenueUSDMicros, FirstSeen: en.FirstSeen,
+		DaysSinceInstall: en.DaysSinceInstall, LifetimeSpendUSDMicros: en.LifetimeSpendUSDMicros,
+		Payer: en.Payer, SessionCount: en.SessionCount, NewPlayer: en.NewPlayer, Payload: "{}"}
+	if e.Payload != nil {
+		r.Payload = string(e.Payload)
 	}
-	if raw, ok := m["schema_version"]; ok {
-		v, e := strconv.ParseUint(string(raw), 10, 31)
-		if e != nil {
-			return EventRow{}, decodeErr("enriched event: schema_version", e)
-		}
-		r.SchemaVersion = int32(v)
-	}
-	if r.EventID == "" || r.EventType == "" {
-		return EventRow{}, decodeErr("enriched event", errors.New("missing event_id or event_type"))
-	}
-	t, e := time.Parse(time.RFC3339Nano, clientTime)
-	if e != nil {
-		return EventRow{}, decodeErr("enriched event: client_time", e)
-	}
-	r.EventTime = t.UTC().Truncate(time.Millisecond)
-	if receivedAt != "" {
-		t, e := time.Parse(time.RFC3339Nano, receivedAt)
-		if e != nil {
-			return EventRow{}, decodeErr("enriched event: received_at", e)
-		}
-		r.ReceivedAt = t.UTC()
-	}
-	raw, ok := m["enrichment"]
-	if !ok {
-		return EventRow{}, decodeErr("enriched event", errors.New("no enrichment member"))
-	}
-	var en enrichment
-	if e := json.Unmarshal(raw, &en); e != nil {
-		return EventRow{}, decodeErr("enriched event: enrichment", e)
-	}
-	r.Platform, r.Country = en.PlatformNorm, en.CountryNorm
-	r.RevenueUSDMicros = en.RevenueUSDMicros
-	if !en.FirstSeen.IsZero() {
-		r.FirstSeen = en.FirstSeen.UTC()
-	}
-	r.DaysSinceInstall, r.LifetimeSpendUSDMicros = en.DaysSinceInstall, en.LifetimeSpendUSDMicros
-	r.Payer, r.SessionCount, r.NewPlayer = en.Payer, en.SessionCount, en.NewPlayer
-	r.Payload = "{}"
-	if p, ok := m[r.EventType]; ok {
-		r.Payload = string(compact(p))
-	}
-	extra := make(map[string]json.RawMessage)
-	for k, v := range m {
-		if !envelope[k] && k != r.EventType {
-			extra[k] = v
-		}
-	}
-	if len(extra) > 0 {
-		b, e := json.Marshal(extra) // sorted keys: a stable form
-		if e != nil {
-			return EventRow{}, decodeErr("enriched event", e)
+	if len(e.Extra) > 0 {
+		b, err := json.Marshal(e.Extra) // sorted keys: a stable form
+		if err != nil {
+			return EventRow{}, decodeErr(fmt.Errorf("enriched event: %w", err))
 		}
 		r.Extra = string(b)
 	}
 	if len(r.Payload) > MaxValueBytes || len(r.Extra) > MaxValueBytes {
-		return EventRow{}, decodeErr("enriched event", fmt.Errorf("payload or extra members of %d and %d bytes: too large for the warehouse (%d bytes at most)",
+		return EventRow{}, decodeErr(fmt.Errorf("enriched event: payload or extra members of %d and %d bytes: too large for the warehouse (%d bytes at most)",
 			len(r.Payload), len(r.Extra), MaxValueBytes))
 	}
 	return r, nil
@@ -147,205 +59,82 @@ func DecodeEnriched(value []byte) (EventRow, error) {
 // its batch over and over.
 const MaxValueBytes = 16 << 20
 
-func compact(raw json.RawMessage) []byte {
-	var buf bytes.Buffer
-	if json.Compact(&buf, raw) != nil {
-		return raw
-	}
-	return buf.Bytes()
-}
-
-type sessionJSON struct {
-	SessionID        string    `json:"session_id"`
-	PlayerID         string    `json:"player_id"`
-	GameID           string    `json:"game_id"`
-	Platform         string    `json:"platform"`
-	Country          string    `json:"country"`
-	Start            time.Time `json:"start"`
-	End              time.Time `json:"end"`
-	DurationMs       int64     `json:"duration_ms"`
-	Events           int64     `json:"events"`
-	RevenueUSDMicros int64     `json:"revenue_usd_micros"`
-	LevelsPlayed     int64     `json:"levels_played"`
-	ClosedBy         string    `json:"closed_by"`
-}
-
-// DecodeSession decodes a value of the sessions topic. Pos is left zero.
+// DecodeSession decodes a value of the sessions topic
+// (record.DecodeSession). Pos is left zero.
 func DecodeSession(value []byte) (SessionRow, error) {
-	var s sessionJSON
-	if err := json.Unmarshal(value, &s); err != nil {
-		return SessionRow{}, decodeErr("session", err)
-	}
-	if s.SessionID == "" || s.Start.IsZero() {
-		return SessionRow{}, decodeErr("session", errors.New("missing session_id or start"))
+	s, err := record.DecodeSession(value)
+	if err != nil {
+		return SessionRow{}, decodeErr(err)
 	}
 	return SessionRow{
 		SessionID: s.SessionID, PlayerID: s.PlayerID, GameID: s.GameID, Platform: s.Platform, Country: s.Country,
-		Start: s.Start.UTC(), End: s.End.UTC(), DurationMs: s.DurationMs, Events: s.Events,
+		Start: s.Start, End: s.End, DurationMs: s.DurationMs, Events: s.Events,
 		RevenueUSDMicros: s.RevenueUSDMicros, LevelsPlayed: s.LevelsPlayed, ClosedBy: s.ClosedBy,
 	}, nil
 }
 
-type kpiJSON struct {
-	Window                   Window    `json:"window"`
-	Start                    time.Time `json:"start"`
-	End                      time.Time `json:"end"`
-	Game                     string    `json:"game"`
-	Platform                 string    `json:"platform"`
-	Country                  string    `json:"country"`
-	AppBuild                 string    `json:"app_build"`
-	ActivePlayers            uint64    `json:"active_players"`
-	NewPlayers               int64     `json:"new_players"`
-	SessionsStarted          int64     `json:"sessions_started"`
-	Purchases                int64     `json:"purchases"`
-	Payers                   uint64    `json:"payers"`
-	RevenueUSDMicros         int64     `json:"revenue_usd_micros"`
-	PurchaseRevenueUSDMicros int64     `json:"purchase_revenue_usd_micros"`
-	Refunds                  int64     `json:"refunds"`
-	RefundUSDMicros          int64     `json:"refund_usd_micros"`
-	AdImpressions            int64     `json:"ad_impressions"`
-	AdRevenueUSDMicros       int64     `json:"ad_revenue_usd_micros"`
-	Levels                   []Level   `json:"levels"`
-	Gaps                     int64     `json:"gaps"`
-	Duplicates               int64     `json:"duplicates"`
-	OutOfOrder               int64     `json:"out_of_order"`
-	Final                    bool      `json:"final"`
-	Version                  int64     `json:"version"`
-	Watermark                time.Time `json:"watermark"`
-}
-
-// DecodeKPI decodes a record of the KPI topic. Keys "minute|…" and "hour|…"
-// give a KPI row, keys "completeness|…" a completeness row: exactly one of
-// the two results is non-nil when err is nil. The key's window must match
-// the value's. Pos is left zero.
+// DecodeKPI decodes a record of the KPI topic (record.DecodeKPI). Keys
+// "minute|…" and "hour|…" give a KPI row, keys "completeness|…" a
+// completeness row: exactly one of the two results is non-nil when err is
+// nil. The key's window must match the value's. Pos is left zero.
 func DecodeKPI(key, value []byte) (*KPIRow, *CompletenessRow, error) {
-	prefix, _, ok := strings.Cut(string(key), "|")
-	if !ok {
-		return nil, nil, decodeErr("kpi", fmt.Errorf("key %q has no window prefix", key))
+	v, c, err := record.DecodeKPI(key, value)
+	if err != nil {
+		return nil, nil, decodeErr(err)
 	}
-	var v kpiJSON
-	if err := json.Unmarshal(value, &v); err != nil {
-		return nil, nil, decodeErr("kpi", err)
-	}
-	if v.Start.IsZero() || v.Game == "" {
-		return nil, nil, decodeErr("kpi", errors.New("missing start or game"))
-	}
-	var wm time.Time
-	if !v.Watermark.IsZero() {
-		wm = v.Watermark.UTC()
-	}
-	switch prefix {
-	case "completeness":
+	if c != nil {
 		return nil, &CompletenessRow{
-			Start: v.Start.UTC(), Game: v.Game, Platform: v.Platform, AppBuild: v.AppBuild,
-			Gaps: v.Gaps, Duplicates: v.Duplicates, OutOfOrder: v.OutOfOrder, Watermark: wm,
+			Start: c.Start, Game: c.Game, Platform: c.Platform, AppBuild: c.AppBuild,
+			Gaps: c.Gaps, Duplicates: c.Duplicates, OutOfOrder: c.OutOfOrder, Watermark: c.Watermark,
 		}, nil
-	case string(Minute), string(Hour):
-	default:
-		return nil, nil, decodeErr("kpi", fmt.Errorf("unknown key prefix %q", prefix))
-	}
-	if string(v.Window) != prefix {
-		return nil, nil, decodeErr("kpi", fmt.Errorf("key window %q, value window %q", prefix, v.Window))
 	}
 	if v.ActivePlayers > 1<<63-1 || v.Payers > 1<<63-1 {
-		return nil, nil, decodeErr("kpi", errors.New("distinct count out of range"))
+		return nil, nil, decodeErr(errors.New("kpi: distinct count out of range"))
 	}
-	if v.Levels == nil {
-		v.Levels = []Level{}
+	levels := make([]Level, len(v.Levels))
+	for i, l := range v.Levels {
+		levels[i] = Level(l)
 	}
 	return &KPIRow{
-		Window: v.Window, Start: v.Start.UTC(), End: v.End.UTC(), Game: v.Game, Platform: v.Platform, Country: v.Country,
+		Window: Window(v.Window), Start: v.Start, End: v.End, Game: v.Game, Platform: v.Platform, Country: v.Country,
 		ActivePlayers: int64(v.ActivePlayers), NewPlayers: v.NewPlayers, SessionsStarted: v.SessionsStarted,
-		Purchases: v.Purchases, Payers: int64(v.Payers), RevenueUSDMicros: v.RevenueUSDMicros,
-		PurchaseRevenueUSDMicros: v.PurchaseRevenueUSDMicros, Refunds: v.Refunds, RefundUSDMicros: v.RefundUSDMicros,
-		AdImpressions: v.AdImpressions, AdRevenueUSDMicros: v.AdRevenueUSDMicros, Levels: v.Levels,
+		Purchases: v.Purchases, Payers: int64(v.Payers), RevenueUSDMicros: v.RevenueMicros,
+		PurchaseRevenueUSDMicros: v.PurchaseRevenueMicros, Refunds: v.Refunds, RefundUSDMicros: v.RefundMicros,
+		AdImpressions: v.AdImpressions, AdRevenueUSDMicros: v.AdRevenueMicros, Levels: levels,
 		Gaps: v.Gaps, Duplicates: v.Duplicates, OutOfOrder: v.OutOfOrder,
-		Final: v.Final, Version: v.Version, Watermark: wm,
+		Final: v.Final, Version: v.Version, Watermark: v.Watermark,
 	}, nil, nil
 }
 
-type alertJSON struct {
-	Rule      string  `json:"rule"`
-	Subject   string  `json:"subject"`
-	GameID    string  `json:"game_id"`
-	Window    string  `json:"window"`
-	Observed  float64 `json:"observed"`
-	Baseline  float64 `json:"baseline"`
-	Threshold float64 `json:"threshold"`
-	Message   string  `json:"message"`
-}
-
-// DecodeAlert decodes a value of the alerts topic. Its window is either a
-// minute's start (player rules: "2026-11-25T18:04:00Z") or an interval
-// ("start/end", game rules); a start alone means a one-minute window. A
-// game rule's subject is its game: GameID falls back to Subject. Pos is
+// DecodeAlert decodes a value of the alerts topic (record.DecodeAlert: one
+// shape for the player and the game rules; it also reads the older forms,
+// a window that is a start alone and an alert without game_id). Pos is
 // left zero.
 func DecodeAlert(value []byte) (AlertRow, error) {
-	var a alertJSON
-	if err := json.Unmarshal(value, &a); err != nil {
-		return AlertRow{}, decodeErr("alert", err)
-	}
-	if a.Rule == "" {
-		return AlertRow{}, decodeErr("alert", errors.New("missing rule"))
-	}
-	r := AlertRow{Rule: a.Rule, Subject: a.Subject, GameID: a.GameID, Observed: a.Observed,
-		Baseline: a.Baseline, Threshold: a.Threshold, Message: a.Message}
-	if r.GameID == "" {
-		r.GameID = a.Subject
-	}
-	start, end, interval := strings.Cut(a.Window, "/")
-	s, err := time.Parse(time.RFC3339Nano, start)
+	a, err := record.DecodeAlert(value)
 	if err != nil {
-		return AlertRow{}, decodeErr("alert: window", err)
+		return AlertRow{}, decodeErr(err)
 	}
-	r.WindowStart, r.WindowEnd = s.UTC(), s.UTC().Add(time.Minute)
-	if interval {
-		e, err := time.Parse(time.RFC3339Nano, end)
-		if err != nil {
-			return AlertRow{}, decodeErr("alert: window", err)
-		}
-		r.WindowEnd = e.UTC()
-	}
-	return r, nil
+	return AlertRow{Rule: a.Rule, Subject: a.Subject, GameID: a.GameID, WindowStart: a.Start, WindowEnd: a.End,
+		Observed: a.Observed, Baseline: a.Baseline, Threshold: a.Threshold, Message: a.Message}, nil
 }
 
 // Header is a Kafka record header.
-type Header struct {
-	Key   string
-	Value []byte
-}
+type Header = record.Header
 
 // DecodeDeadLetter decodes a record of the dead-letter topic: the value is
-// the original bytes, the headers code, reason, source_topic,
-// source_partition and source_offset say why and where from. Missing
-// headers leave empty strings and -1; a malformed number is an error. Pos
-// is left zero.
+// the original bytes, the headers (record.DecodeDeadLetter) say why and
+// where from. Missing headers leave empty strings and -1; a malformed
+// number is an error. Pos is left zero.
 func DecodeDeadLetter(value []byte, headers []Header) (DeadLetterRow, error) {
-	r := DeadLetterRow{Original: bytes.Clone(value), SourcePartition: -1, SourceOffset: -1}
+	d, err := record.DecodeDeadLetter(headers)
+	if err != nil {
+		return DeadLetterRow{}, decodeErr(err)
+	}
+	r := DeadLetterRow{Original: bytes.Clone(value), Code: d.Code, Reason: d.Reason, SourceTopic: d.SourceTopic,
+		SourcePartition: d.SourcePartition, SourceOffset: d.SourceOffset}
 	if r.Original == nil {
 		r.Original = []byte{}
-	}
-	for _, h := range headers {
-		switch h.Key {
-		case "code":
-			r.Code = string(h.Value)
-		case "reason":
-			r.Reason = string(h.Value)
-		case "source_topic":
-			r.SourceTopic = string(h.Value)
-		case "source_partition":
-			p, err := strconv.ParseInt(string(h.Value), 10, 32)
-			if err != nil || p < 0 {
-				return DeadLetterRow{}, decodeErr("dead letter: source_partition", fmt.Errorf("%q", h.Value))
-			}
-			r.SourcePartition = int32(p)
-		case "source_offset":
-			o, err := strconv.ParseInt(string(h.Value), 10, 64)
-			if err != nil || o < 0 {
-				return DeadLetterRow{}, decodeErr("dead letter: source_offset", fmt.Errorf("%q", h.Value))
-			}
-			r.SourceOffset = o
-		}
 	}
 	return r, nil
 }

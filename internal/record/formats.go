@@ -1,0 +1,57 @@
+package record
+
+// Format documents one topic's records: docs/records.md is rendered from
+// Formats (TestRecordsDocIsCurrent; go test ./internal/record -update
+// rewrites it), with the fields of Value's JSON form and their comments
+// read from this package's source.
+type Format struct {
+	Topic    string   // the kafka.Topics field naming the topic
+	Key      string   // the record key
+	Encoding string   // how the value is encoded
+	Value    string   // the Go type of the value's JSON form in this package; "" when not JSON of a type here
+	Headers  []string // the headers, "name: meaning"
+	Writers  string   // who produces the records
+	Readers  string   // who reads them
+	Notes    string   // anything else
+}
+
+// Formats lists the pipeline's topics in data-flow order.
+func Formats() []Format {
+	return []Format{
+		{Topic: "Raw", Key: "player_id", Encoding: "binary Protobuf `gamepulse.v1.Event` (proto/gamepulse/v1/event.proto; package event)",
+			Writers: "gateway", Readers: "processor stage 1 (jobs), `gamepulse tail`",
+			Notes: "The gateway stamps received_at and the game id of the API key into the event."},
+		{Topic: "DeadLetter", Key: "the raw record's key", Encoding: "the raw record's value, unchanged (binary Protobuf, or the bytes that failed to decode)",
+			Headers: []string{HeaderCode + ": why, a validation code (event.Validate's, e.g. invalid_value)", HeaderReason + ": why, for a person",
+				HeaderSourceTopic + ": the topic the record came from", HeaderSourcePartition + ": its partition (decimal)",
+				HeaderSourceOffset + ": its offset (decimal)"},
+			Writers: "processor stage 1 (DeadLetter.Headers)", Readers: "loader → dead_letters (DecodeDeadLetter), `gamepulse tail`",
+			Notes: "Missing headers decode as empty strings and -1; a malformed or negative number is an error."},
+		{Topic: "Enriched", Key: "player_id (EnrichedKey)", Encoding: "JSON: the event's JSON (event.AppendJSON, protojson names) plus the member \"enrichment\" (AppendEnriched)",
+			Value: "Enrichment", Writers: "processor stage 1 (jobs.Enriched.AppendJSON)", Readers: "loader → events (DecodeEnriched), `gamepulse tail`",
+			Notes: "The fields below are the members of \"enrichment\". The event's members are the schema's; the loader puts the member named by event_type in payload and unknown members in extra."},
+		{Topic: "Late", Key: "player_id", Encoding: "the enriched record, unchanged",
+			Value:   "Enrichment",
+			Headers: []string{LateHeader + ": the watermark (RFC 3339, UTC) the event's time was more than a minute behind (LateHeaders)"},
+			Writers: "processor stage 1", Readers: "`gamepulse tail` (the warehouse does not load it: the event is in events already)"},
+		{Topic: "Sessions", Key: "session_id", Encoding: "JSON", Value: "Session",
+			Writers: "processor stage 1 (jobs, rule 5)", Readers: "loader → sessions (DecodeSession), `gamepulse tail`",
+			Notes: "A session id split by an inactivity gap yields two records with the same key and different start."},
+		{Topic: "KPIPartials", Key: "a partial: \"game|platform|country\" of its row (PartialKey); a ledger delta: \"game|platform|build\" (CompletenessKey.PartitionKey); a mark: \"mark\" (MarkKey), written to every partition",
+			Encoding: "binary (Partial, Mark, LedgerDelta; DecodePartials): kind byte (1 partial, 2 mark, 3 ledger), version byte 1, varint source partition, then by kind — " +
+				"partial: uvarint-prefixed KPI key, then the aggregate in kpi's binary form (kpi.Aggregate.AppendEncode: version 1, 12 varint counters, levels, two HyperLogLog sketches); " +
+				"mark: varint watermark (Unix ms), idle byte 0/1; " +
+				"ledger: uvarint-prefixed game, platform, build, then varints minute (Unix ms), gaps, duplicates, out_of_order",
+			Writers: "processor stage 1", Readers: "processor stage 2, `gamepulse tail`",
+			Notes: "Internal to the processor; a second engine must write the same bytes for stage 2 to read them."},
+		{Topic: "KPI", Key: "a KPI row: \"minute|2026-11-25T18:04:00Z|game|platform|country\" or \"hour|…\" (KPIKey; \"*\" platform and country for a game-level row); a completeness row: \"completeness|minute|start|game|platform|build\" (CompletenessKey.String)",
+			Encoding: "JSON: a KPI row (KPI) or a completeness row (Completeness), told apart by the key's first field (DecodeKPI)",
+			Value:    "KPI",
+			Writers:  "processor stage 2 (kpi.Merger: provisional rows, final rows, corrections with a higher version)",
+			Readers:  "loader → kpi_minute, kpi_hour, completeness (DecodeKPI), `gamepulse tail`",
+			Notes:    "The topic is compacted: the latest version of a row wins. The completeness row's fields are listed under Completeness below."},
+		{Topic: "Alerts", Key: "\"rule|subject\" (AlertKey)", Encoding: "JSON, one shape for every rule (Alert)", Value: "alertJSON",
+			Writers: "processor stage 1 (jobs: player rules) and stage 2 (kpi: game rules)", Readers: "loader → alerts (DecodeAlert), `gamepulse tail`",
+			Notes: "DecodeAlert also reads the forms written before this shape: a window that is a start alone (one minute) and an alert without game_id (the subject is the game)."},
+	}
+}
