@@ -32,7 +32,7 @@ type Windowing struct {
 // windows of the same instants compare equal with ==.
 func (w Windowing) Assign(t time.Time) Window {
 	if w.Size <= 0 {
-		panic("stream: Windowing.Size must be positive")
+		panic("engine: Windowing.Size must be positive")
 	}
 	size := uint64(w.Size)
 	// t − epoch = sec·1e9 + nsec nanoseconds. Its remainder modulo size is
