@@ -14,6 +14,7 @@ import (
 	"testing"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
 	"github.com/gamepulse/gamepulse/internal/record"
 )
 
@@ -118,7 +119,15 @@ func typeName(e ast.Expr) string {
 
 func renderRecordsDoc(t *testing.T) []byte {
 	fields := structFields(t)
-	defaults := reflect.ValueOf(kafka.DefaultTopicConfig())
+	topics := reflect.ValueOf(kafka.DefaultTopicConfig())
+	// defaultName is a topic's default name: a field of kafka.Topics, or the
+	// pipeline's own internal partials topic.
+	defaultName := func(topic string) reflect.Value {
+		if topic == "KPIPartials" {
+			return reflect.ValueOf(pipeline.DefaultPartialsTopic)
+		}
+		return topics.FieldByName(topic)
+	}
 	var b bytes.Buffer
 	b.WriteString(`# Records: the format of every topic
 
@@ -128,23 +137,24 @@ func renderRecordsDoc(t *testing.T) []byte {
 Package ` + "`internal/record`" + ` is the one definition of every record the pipeline
 writes: producers (the processor's jobs, kpi and pipeline packages, and any
 other engine) and readers (the warehouse decoders, ` + "`gamepulse tail`" + `) import
-it. Topic names are settings (` + "`kafka.Topics`" + `); the defaults are shown.
+it. Topic names are settings (` + "`kafka.Topics`" + `, and the processor's
+internal partials topic ` + "`pipeline.Config.PartialsTopic`" + `); the defaults are shown.
 Every decoder has a round-trip test and a fuzz target in the package.
 
 | Topic | Default name | Key | Encoding |
 |---|---|---|---|
 `)
 	for _, f := range record.Formats() {
-		name := defaults.FieldByName(f.Topic)
+		name := defaultName(f.Topic)
 		if !name.IsValid() {
-			t.Fatalf("record.Formats: kafka.Topics has no field %s", f.Topic)
+			t.Fatalf("record.Formats: %s is neither a field of kafka.Topics nor the partials topic", f.Topic)
 		}
 		enc, _, _ := strings.Cut(f.Encoding, ":")
 		fmt.Fprintf(&b, "| [%s](#%s) | `%s` | %s | %s |\n", f.Topic, strings.ToLower(f.Topic), name.String(), cell(firstClause(f.Key)), cell(enc))
 	}
 	for _, f := range record.Formats() {
 		fmt.Fprintf(&b, "\n## %s\n\n", f.Topic)
-		fmt.Fprintf(&b, "- **Default name:** `%s`\n", defaults.FieldByName(f.Topic).String())
+		fmt.Fprintf(&b, "- **Default name:** `%s`\n", defaultName(f.Topic).String())
 		fmt.Fprintf(&b, "- **Key:** %s\n", f.Key)
 		fmt.Fprintf(&b, "- **Value:** %s\n", f.Encoding)
 		if len(f.Headers) > 0 {
