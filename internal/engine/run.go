@@ -112,6 +112,12 @@ func (p *Engine) Run(ctx context.Context) error {
 				return nil
 			}
 			p.log.Warn("transaction failed; state is rebuilt from the changelog", "err", err)
+			// franz-go leaves the client in its transaction when End fails
+			// (the outcome may be unconfirmed) and documents a TryAbort as
+			// the way out; without it the next Begin fails with "already
+			// in a transaction" and the instance stops (seen when a zombie
+			// is fenced while the machine is loaded).
+			p.heal(ctx, sess)
 		case !committed:
 			p.log.Warn("transaction aborted: the group rebalanced or this instance was fenced; its input is processed again by the partitions' owner")
 			p.m.aborts.WithLabelValues("rebalance").Inc()
@@ -121,6 +127,15 @@ func (p *Engine) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// heal ends a transaction that a failed End left open, with TryAbort.
+func (p *Engine) heal(ctx context.Context, sess *kgo.GroupTransactSession) {
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := sess.End(actx, kgo.TryAbort); err != nil {
+		p.log.Warn("abort after a failed end failed", "err", err)
+	}
 }
 
 func (p *Engine) abort(ctx context.Context, sess *kgo.GroupTransactSession, reason string) {
