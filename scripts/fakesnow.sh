@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # fakesnow (a Snowflake emulator backed by DuckDB) as an HTTP server for tests:
 # gosnowflake connects to it over plain HTTP on a loopback port. Installed from
-# PyPI into a cached virtualenv; no Docker. See internal/warehouse/snowflake.go.
+# PyPI into a cached virtualenv; no Docker. See internal/warehouse/snowflake/.
 #
 # Usage:
 #   scripts/fakesnow.sh install         create the virtualenv .cache/fakesnow/<ver>/venv once

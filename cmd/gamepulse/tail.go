@@ -29,8 +29,9 @@ per record: topic, partition, offset, timestamp, key, headers and the
 decoded value. Raw events (binary Protobuf) and dead letters are decoded
 through the event schema into the JSON the warehouse shows; the processor's
 JSON topics are passed through as objects; anything else that is JSON too.
-A value that cannot be decoded (a malformed event, the internal KPI partials,
-a binary topic outside the pipeline) is printed as "value_base64" with a
+The internal partials topic is decoded into {"kind":"partial"|"mark"|"ledger",
+"source":...}. A value that cannot be decoded (a malformed event, a binary
+topic outside the pipeline) is printed as "value_base64" with a
 "decode_error" saying why — tail never stops on a bad record.
 
 By default tail prints the last --last records of each partition and stops at

@@ -34,7 +34,6 @@ import (
 	"github.com/gamepulse/gamepulse/internal/livepage"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 	"github.com/gamepulse/gamepulse/internal/warehouse/backend"
-	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 )
 
 // adminFlags are the settings of a command's admin address: /metrics, the
@@ -170,7 +169,7 @@ func openWarehouse(ctx context.Context, raw string, use warehouseUse) (warehouse
 	switch {
 	case errors.As(err, &ue):
 		return nil, fmt.Errorf("--warehouse %q: %w", ue.URL, ue.Err)
-	case errors.Is(err, duckdb.ErrNoWarehouse):
+	case errors.Is(err, backend.ErrNoWarehouse):
 		return nil, fmt.Errorf("%w (check --warehouse; gamepulse load and demo create it)", err)
 	}
 	return wh, err

@@ -5,8 +5,8 @@
 // rules on final minutes, and the completeness rows that sum stage 1's
 // ledger deltas (Completeness). These are every stage-2 rule; the pipeline
 // only wires them to Kafka. It is pure — no I/O, no clock — and depends only
-// on the event schema, so the jobs (stage 1), the Merger (stage 2) and the
-// batch oracle can all share its definitions.
+// on the event schema and the record formats, so the jobs (stage 1), the
+// Merger (stage 2) and the batch oracle can all share its definitions.
 //
 // # Rows and keys
 //

@@ -25,6 +25,10 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse/snowflake"
 )
 
+// ErrNoWarehouse is returned, wrapped, when a reader or a writer that needs
+// an existing warehouse finds none (duckdb.ErrNoWarehouse).
+var ErrNoWarehouse = duckdb.ErrNoWarehouse
+
 // Use is what the opener does with the warehouse.
 type Use int
 
