@@ -169,6 +169,15 @@ func printReconcile(w io.Writer, rep *whreport.ReconcileReport, format string, m
 			fmt.Fprintf(w, "  %s\n", d)
 		}
 	}
+	compared := 0
+	for _, t := range rep.Tables {
+		compared += t.Rows
+	}
+	if compared == 0 {
+		// "0 differences" alone reads as a passed check; say that nothing
+		// was there to check.
+		fmt.Fprintln(w, "nothing compared: no KPI window closed in the range (the processor emits a minute once its watermark passes the minute's end plus the allowed lateness; widen it with --from/--to, or --settle 0s right after a run)")
+	}
 	return nil
 }
 

@@ -155,3 +155,29 @@ func TestHoldWarehouseForWriting(t *testing.T) {
 	os.Stdout.WriteString("holding\n")
 	bufio.NewReader(os.Stdin).ReadString('\n') //nolint:errcheck // EOF ends the hold
 }
+
+func TestReconcileSaysWhenNothingWasCompared(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "empty.duckdb")
+	w, err := duckdb.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := w.Migrate(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	w.Close()
+	out, _, err := runMain(t, nil, "reconcile", "--warehouse", "duckdb:"+path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "nothing compared: no KPI window closed in the range") {
+		t.Fatalf("an empty warehouse reconciled without saying nothing was compared:\n%s", out)
+	}
+	out, _, err = runMain(t, nil, "reconcile", "--warehouse", "duckdb:"+newWarehouseFile(t), "--from", "2000-01-01T00:00:00Z", "--to", "2100-01-01T00:00:00Z")
+	if err != nil && !strings.Contains(err.Error(), "differences") {
+		t.Fatal(err)
+	}
+	if strings.Contains(out, "nothing compared") {
+		t.Fatalf("a warehouse with a KPI row reported nothing compared:\n%s", out)
+	}
+}
