@@ -26,6 +26,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/config"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
+	"github.com/gamepulse/gamepulse/internal/procstat"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -262,7 +263,7 @@ func (c *ProcessCommand) Run(ctx context.Context, m *Main, args []string) error 
 				}
 				time.Sleep(50 * time.Millisecond)
 			}
-			cpu, err := procCPU(cmd.Process.Pid)
+			cpu, err := procstat.CPUSeconds(cmd.Process.Pid)
 			return point{time.Now(), cpu}, err
 		}
 		p10, err := at(0.1)
@@ -375,24 +376,4 @@ func readLatencies(ctx context.Context, opts []kgo.Opt, topic string, lateness t
 		})
 	}
 	return out
-}
-
-// procCPU returns the CPU time (user + system, in seconds) of process pid,
-// from /proc (Linux). gamepulse loadtest has the same reader for the gateway;
-// the two binaries share no package main.
-func procCPU(pid int) (float64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("read processor CPU time: %w", err)
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(fields) < 13 {
-		return 0, errors.New("unexpected /proc stat format")
-	}
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	const clockTicks = 100 // USER_HZ on Linux
-	return (utime + stime) / clockTicks, nil
 }

@@ -22,7 +22,7 @@
 //
 //	main.go      Main, the Command interface, the command list, help, exit statuses, version
 //	wiring.go    the opening helper; the admin listener (metrics, live page, pprof); the logger;
-//	             Kafka flags, clients and topics; openWarehouse; procCPU
+//	             Kafka flags, clients and topics; openWarehouse; procCPU (internal/procstat)
 //	flags.go     the value rules of every flag (flagRuleOf, flagChoices) and fieldFlags
 //	settings.go  gamepulse settings: every command's flags as Markdown (docs/settings.md)
 //	<command>.go one command each: demo, gateway, process, load, replay, reconcile, query,

@@ -11,7 +11,6 @@ import (
 
 	whreport "github.com/gamepulse/gamepulse/internal/report"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
-	"github.com/gamepulse/gamepulse/internal/warehouse/duckdb"
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
@@ -20,15 +19,6 @@ import (
 // session.
 func levelsWarehouse(t *testing.T) string {
 	t.Helper()
-	path := filepath.Join(t.TempDir(), "warehouse.duckdb")
-	w, err := duckdb.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
-	if err := w.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
 	var b warehouse.Batch
 	add := func(typ string, level int) {
 		e := warehousetest.Event(0, int64(len(b.Events)))
@@ -44,10 +34,7 @@ func levelsWarehouse(t *testing.T) string {
 	add("level_fail", 4)
 	add("level_fail", 4)
 	b.Offsets = []warehouse.Offset{{Topic: warehousetest.TopicEvents, Partition: 0, Next: int64(len(b.Events))}}
-	if err := w.Apply(t.Context(), b); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return warehouseFile(t, b)
 }
 
 func TestKPIsLeavesOutLevelsNobodyFailed(t *testing.T) {

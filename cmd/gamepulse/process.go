@@ -90,12 +90,9 @@ type processFlags struct {
 func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	f := &processFlags{}
 	addOutputTopicFlags(fs, tf)
-	d := kafka.DefaultTopicConfig()
-	fs.StringVar(&tf.t.Late, "topic-late", d.Late, "topic of events that arrived after their minute closed (JSON)")
-
 	f.cfg = pipeline.DefaultConfig()
 	c, pd := &f.cfg, pipeline.DefaultConfig()
-	fs.StringVar(&c.PartialsTopic, "topic-kpi-partials", pd.PartialsTopic, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
+	addProcessorTopicFlags(fs, &tf.t, &c.PartialsTopic)
 	fs.StringVar(&c.AppID, "app-id", pd.AppID, "prefix of the consumer groups, transactional ids and changelog topics")
 	fs.StringVar(&c.InstanceID, "instance-id", "", "this instance's id: stable across its restarts (to fence its zombie), unique among running instances; empty: the host name")
 	fs.StringVar(&f.delivery, "delivery", string(pd.Delivery), "exactly-once, or at-least-once (no transactions; only to measure what exactly-once costs)")
@@ -120,16 +117,6 @@ func addProcessFlags(fs *flag.FlagSet, tf *topicFlags) *processFlags {
 	fs.Float64Var(&c.Merger.Alerts.RefundFactor, "alert-refund-factor", ad.RefundFactor, "alert when a game's refunds in a minute exceed this multiple of their recent mean")
 	fs.Float64Var(&c.Merger.Alerts.RefundFloor, "alert-refund-floor", ad.RefundFloor, "and are at least this many")
 	return f
-}
-
-// addOutputTopicFlags registers the names of the processor's output topics
-// that the loader reads too.
-func addOutputTopicFlags(fs *flag.FlagSet, tf *topicFlags) {
-	d := kafka.DefaultTopicConfig()
-	fs.StringVar(&tf.t.Enriched, "topic-enriched", d.Enriched, "topic of deduplicated, enriched events (JSON, keyed by player_id)")
-	fs.StringVar(&tf.t.Sessions, "topic-sessions", d.Sessions, "topic of closed sessions (JSON, keyed by session_id)")
-	fs.StringVar(&tf.t.KPI, "topic-kpi", d.KPI, "topic of KPI and completeness upserts (JSON, compacted, keyed by window and dimensions)")
-	fs.StringVar(&tf.t.Alerts, "topic-alerts", d.Alerts, "topic of real-time alerts (JSON, keyed by rule|subject)")
 }
 
 // config returns the pipeline configuration for topics.

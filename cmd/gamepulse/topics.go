@@ -15,7 +15,6 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
-	"github.com/gamepulse/gamepulse/internal/pipeline"
 )
 
 // TopicsCommand is "gamepulse topics":
@@ -115,14 +114,10 @@ func (c *TopicsCommand) Run(ctx context.Context, env *Env, args []string) error 
 func addTopicNameFlags(fs *flag.FlagSet) (*kafka.Topics, *string) {
 	d := kafka.DefaultTopicConfig()
 	t := &d
-	fs.StringVar(&t.Raw, "topic-raw", d.Raw, "topic of accepted raw events (binary Protobuf, keyed by player_id)")
-	fs.StringVar(&t.DeadLetter, "topic-deadletter", d.DeadLetter, "topic of events that failed validation downstream")
-	fs.StringVar(&t.Enriched, "topic-enriched", d.Enriched, "topic of deduplicated, enriched events (JSON, keyed by player_id)")
-	fs.StringVar(&t.Late, "topic-late", d.Late, "topic of events that arrived after their minute closed (JSON)")
-	fs.StringVar(&t.Sessions, "topic-sessions", d.Sessions, "topic of closed sessions (JSON, keyed by session_id)")
-	partials := fs.String("topic-kpi-partials", pipeline.DefaultPartialsTopic, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
-	fs.StringVar(&t.KPI, "topic-kpi", d.KPI, "topic of KPI and completeness upserts (JSON, compacted, keyed by window and dimensions)")
-	fs.StringVar(&t.Alerts, "topic-alerts", d.Alerts, "topic of real-time alerts (JSON, keyed by rule|subject)")
+	addIngestTopicFlags(fs, t)
+	addOutputTopicNames(fs, t)
+	partials := new(string)
+	addProcessorTopicFlags(fs, t, partials)
 	return t, partials
 }
 

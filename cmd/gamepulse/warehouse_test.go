@@ -15,9 +15,9 @@ import (
 	"github.com/gamepulse/gamepulse/internal/warehouse/warehousetest"
 )
 
-// newWarehouseFile returns the path of a migrated DuckDB warehouse holding
-// a few events, closed again.
-func newWarehouseFile(t *testing.T) string {
+// warehouseFile returns the path of a migrated DuckDB warehouse holding b
+// (nothing when b has no offsets), closed again.
+func warehouseFile(t *testing.T, b warehouse.Batch) string {
 	t.Helper()
 	path := filepath.Join(t.TempDir(), "warehouse.duckdb")
 	w, err := duckdb.Open(path)
@@ -28,14 +28,23 @@ func newWarehouseFile(t *testing.T) string {
 	if err := w.Migrate(t.Context()); err != nil {
 		t.Fatal(err)
 	}
+	if len(b.Offsets) > 0 {
+		if err := w.Apply(t.Context(), b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return path
+}
+
+// newWarehouseFile returns the path of a migrated DuckDB warehouse holding
+// a few events, closed again.
+func newWarehouseFile(t *testing.T) string {
+	t.Helper()
 	b := warehousetest.Events(0, 0, 3)
 	b.Events[0].Extra = `{"device":{"os":"iOS 18"}}`
 	b.KPIs = []warehouse.KPIRow{warehousetest.KPI("gem-garden", 0, 1, 2)}
 	b.Offsets = append(b.Offsets, warehouse.Offset{Topic: warehousetest.TopicKPI, Partition: 0, Next: 1})
-	if err := w.Apply(t.Context(), b); err != nil {
-		t.Fatal(err)
-	}
-	return path
+	return warehouseFile(t, b)
 }
 
 func TestReadersRefuseAMissingWarehouse(t *testing.T) {
@@ -157,15 +166,7 @@ func TestHoldWarehouseForWriting(t *testing.T) {
 }
 
 func TestReconcileSaysWhenNothingWasCompared(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "empty.duckdb")
-	w, err := duckdb.Open(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := w.Migrate(t.Context()); err != nil {
-		t.Fatal(err)
-	}
-	w.Close()
+	path := warehouseFile(t, warehouse.Batch{})
 	out, _, err := runMain(t, nil, "reconcile", "--warehouse", "duckdb:"+path)
 	if err != nil {
 		t.Fatal(err)

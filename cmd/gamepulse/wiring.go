@@ -17,8 +17,6 @@ import (
 	"net"
 	"net/http"
 	httppprof "net/http/pprof"
-	"os"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,6 +30,8 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/livepage"
+	"github.com/gamepulse/gamepulse/internal/pipeline"
+	"github.com/gamepulse/gamepulse/internal/procstat"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 	"github.com/gamepulse/gamepulse/internal/warehouse/backend"
 )
@@ -180,20 +180,7 @@ func procCPU(pid int) (float64, error) {
 	if pid == 0 {
 		return 0, nil
 	}
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0, fmt.Errorf("loadtest: read gateway CPU time: %w", err)
-	}
-	// Fields after the command name, which is in parentheses and may hold spaces.
-	s := string(b)
-	fields := strings.Fields(s[strings.LastIndexByte(s, ')')+2:])
-	if len(fields) < 13 {
-		return 0, errors.New("loadtest: unexpected /proc stat format")
-	}
-	utime, _ := strconv.ParseFloat(fields[11], 64)
-	stime, _ := strconv.ParseFloat(fields[12], 64)
-	const clockTicks = 100 // USER_HZ on Linux
-	return (utime + stime) / clockTicks, nil
+	return procstat.CPUSeconds(pid)
 }
 
 // logFlags are the logging settings of every long-running command.
@@ -268,11 +255,38 @@ type topicFlags struct {
 func addTopicFlags(fs *flag.FlagSet) *topicFlags {
 	d := kafka.DefaultTopicConfig()
 	t := &topicFlags{t: d}
-	fs.StringVar(&t.t.Raw, "topic-raw", d.Raw, "topic of accepted raw events (binary Protobuf, keyed by player_id)")
-	fs.StringVar(&t.t.DeadLetter, "topic-deadletter", d.DeadLetter, "topic of events that failed validation downstream")
+	addIngestTopicFlags(fs, &t.t)
 	fs.IntVar(&t.partitions, "partitions", int(d.Partitions), "partitions of each topic gamepulse creates")
 	fs.IntVar(&t.replication, "replication", int(d.Replication), "replication factor of each topic gamepulse creates; -1 takes the broker default")
 	return t
+}
+
+// The topic-name flags, each declared once here: commands combine them.
+
+// addIngestTopicFlags registers the gateway's topics on t.
+func addIngestTopicFlags(fs *flag.FlagSet, t *kafka.Topics) {
+	d := kafka.DefaultTopicConfig()
+	fs.StringVar(&t.Raw, "topic-raw", d.Raw, "topic of accepted raw events (binary Protobuf, keyed by player_id)")
+	fs.StringVar(&t.DeadLetter, "topic-deadletter", d.DeadLetter, "topic of events that failed validation downstream")
+}
+
+// addOutputTopicFlags registers the names of the processor's output topics
+// (what the loader reads) on tf.
+func addOutputTopicFlags(fs *flag.FlagSet, tf *topicFlags) { addOutputTopicNames(fs, &tf.t) }
+
+func addOutputTopicNames(fs *flag.FlagSet, t *kafka.Topics) {
+	d := kafka.DefaultTopicConfig()
+	fs.StringVar(&t.Enriched, "topic-enriched", d.Enriched, "topic of deduplicated, enriched events (JSON, keyed by player_id)")
+	fs.StringVar(&t.Sessions, "topic-sessions", d.Sessions, "topic of closed sessions (JSON, keyed by session_id)")
+	fs.StringVar(&t.KPI, "topic-kpi", d.KPI, "topic of KPI and completeness upserts (JSON, compacted, keyed by window and dimensions)")
+	fs.StringVar(&t.Alerts, "topic-alerts", d.Alerts, "topic of real-time alerts (JSON, keyed by rule|subject)")
+}
+
+// addProcessorTopicFlags registers the processor's late topic on t and its
+// internal partials topic on partials.
+func addProcessorTopicFlags(fs *flag.FlagSet, t *kafka.Topics, partials *string) {
+	fs.StringVar(&t.Late, "topic-late", kafka.DefaultTopicConfig().Late, "topic of events that arrived after their minute closed (JSON)")
+	fs.StringVar(partials, "topic-kpi-partials", pipeline.DefaultPartialsTopic, "internal topic from stage 1 to stage 2 (partials and watermark marks)")
 }
 
 func (t *topicFlags) topics() (kafka.Topics, error) {
