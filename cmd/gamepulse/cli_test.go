@@ -189,6 +189,11 @@ func TestUnknownFormatIsAUsageError(t *testing.T) {
 		{"loadtest", "--api-key", "k", "--format", "yaml"},
 		{"demo", "--format", "yaml"},
 		{"process", "--delivery", "twice"},
+		{"doctor", "--format", "yaml"},
+		{"topics", "--format", "yaml"},
+		{"tail", "gamepulse.alerts", "--isolation", "dirty"},
+		{"query", "--format", "yaml", "SELECT 1"},
+		{"kpis", "--format", "yaml"},
 	} {
 		_, _, err := runCLI(t, nil, args...)
 		var ue *usageError

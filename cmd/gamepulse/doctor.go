@@ -49,9 +49,6 @@ func (c *DoctorCommand) Run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return err
 	}
-	if *format != "text" && *format != "json" {
-		return fmt.Errorf("doctor: --format must be text or json, got %q", *format)
-	}
 	cl, err := newKafkaClient(kf.config("gamepulse-doctor"), nil, log)
 	if err != nil {
 		return err

@@ -110,6 +110,10 @@ func flagChoices(command, flagName string) []string {
 		return []string{"table", "json"}
 	case "doctor format":
 		return []string{"text", "json"}
+	case "topics format":
+		return []string{"table", "json"}
+	case "tail isolation":
+		return []string{"read_committed", "read_uncommitted"}
 	case "query format", "kpis format":
 		return outputFormatList
 	case "dashboards format":

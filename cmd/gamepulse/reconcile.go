@@ -67,9 +67,6 @@ func (c *ReconcileCommand) Run(ctx context.Context, env *Env, args []string) err
 	if err != nil {
 		return err
 	}
-	if *format != "table" && *format != "json" {
-		return fmt.Errorf("reconcile: --format must be table or json, got %q", *format)
-	}
 	rangeAt := func(now time.Time) (time.Time, time.Time, error) {
 		t := now.Add(-*settle)
 		if *to != "" {

@@ -70,17 +70,9 @@ func (c *TailCommand) Run(ctx context.Context, env *Env, args []string) error {
 	if topic == "" {
 		return usagef("name the topic to read: gamepulse tail TOPIC (gamepulse topics lists them)")
 	}
-	var iso kgo.IsolationLevel
-	switch *isolation {
-	case "read_committed":
-		iso = kgo.ReadCommitted()
-	case "read_uncommitted":
+	iso := kgo.ReadCommitted() // --isolation is one of flagChoices'
+	if *isolation == "read_uncommitted" {
 		iso = kgo.ReadUncommitted()
-	default:
-		return fmt.Errorf("tail: --isolation must be read_committed or read_uncommitted, got %q", *isolation)
-	}
-	if *last < 0 || *maxN < 0 {
-		return errors.New("tail: --last and --max must be >= 0")
 	}
 	kc := kf.config("gamepulse-tail")
 

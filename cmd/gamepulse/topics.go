@@ -55,12 +55,6 @@ func (c *TopicsCommand) Run(ctx context.Context, env *Env, args []string) error 
 	if err != nil {
 		return err
 	}
-	if fs.NArg() > 0 {
-		return fmt.Errorf("topics: unexpected argument %q (to read a topic's records: gamepulse tail %s)", fs.Arg(0), fs.Arg(0))
-	}
-	if *format != "table" && *format != "json" {
-		return fmt.Errorf("topics: --format must be table or json, got %q", *format)
-	}
 	cl, err := newKafkaClient(kf.config("gamepulse-topics"), nil, log)
 	if err != nil {
 		return err
