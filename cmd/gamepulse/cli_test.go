@@ -192,7 +192,7 @@ func TestUnknownFormatIsAUsageError(t *testing.T) {
 		{"doctor", "--format", "yaml"},
 		{"topics", "--format", "yaml"},
 		{"tail", "gamepulse.alerts", "--isolation", "dirty"},
-		{"query", "--format", "yaml", "SELECT 1"},
+		{"query", "SELECT 1", "--format", "yaml"},
 		{"kpis", "--format", "yaml"},
 	} {
 		_, _, err := runCLI(t, nil, args...)
