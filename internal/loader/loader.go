@@ -20,6 +20,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/kmsg"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
@@ -165,13 +166,24 @@ func (l *Loader) topics() []string {
 // Run loads until ctx is done. The batch being built when ctx ends is
 // applied first (with a short grace), so a clean stop loses no work.
 func (l *Loader) Run(ctx context.Context) error {
+	// The warehouse's offsets of newly assigned partitions, to commit to
+	// Kafka: when an earlier instance applied its last batch and died
+	// before its Kafka commit, nothing new arrives to commit, and the
+	// group's lag would show records the warehouse already holds.
+	var resumed atomic.Pointer[map[string]map[int32]kgo.EpochOffset]
 	opts := append(append([]kgo.Opt{}, l.base...),
 		kgo.ConsumerGroup(l.cfg.Group),
 		kgo.ConsumeTopics(l.topics()...),
 		kgo.FetchIsolationLevel(kgo.ReadCommitted()),
 		kgo.DisableAutoCommit(),
 		kgo.FetchMaxWait(200*time.Millisecond),
-		kgo.AdjustFetchOffsetsFn(l.resume),
+		kgo.AdjustFetchOffsetsFn(func(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+			out, stored, err := l.resume(ctx, assigned)
+			if err == nil && len(stored) > 0 {
+				resumed.Store(&stored)
+			}
+			return out, err
+		}),
 		kgo.OnPartitionsAssigned(func(_ context.Context, _ *kgo.Client, a map[string][]int32) {
 			l.log.Info("partitions assigned", "partitions", a)
 		}),
@@ -226,6 +238,13 @@ func (l *Loader) Run(ctx context.Context) error {
 			defer gcancel()
 			return flush(gctx)
 		}
+		if stored := resumed.Swap(nil); stored != nil {
+			cl.CommitOffsetsSync(ctx, *stored, func(_ *kgo.Client, _ *kmsg.OffsetCommitRequest, _ *kmsg.OffsetCommitResponse, err error) {
+				if err != nil && ctx.Err() == nil {
+					l.log.Debug("kafka offset commit of the warehouse's offsets failed (only lag reporting needs it)", "err", err)
+				}
+			})
+		}
 		fs.EachError(func(t string, p int32, err error) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				l.log.Warn("fetch failed; retrying", "topic", t, "partition", p, "err", err)
@@ -248,29 +267,35 @@ func (l *Loader) Run(ctx context.Context) error {
 	}
 }
 
-// resume replaces Kafka's committed offsets with the warehouse's.
-func (l *Loader) resume(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, error) {
+// resume replaces Kafka's committed offsets with the warehouse's, and
+// returns those it found in the warehouse for a Kafka commit too.
+func (l *Loader) resume(ctx context.Context, assigned map[string]map[int32]kgo.Offset) (map[string]map[int32]kgo.Offset, map[string]map[int32]kgo.EpochOffset, error) {
 	topics := make([]string, 0, len(assigned))
 	for t := range assigned {
 		topics = append(topics, t)
 	}
 	stored, err := l.sink.Offsets(ctx, topics)
 	if err != nil {
-		return nil, fmt.Errorf("loader: read the warehouse's offsets: %w", err)
+		return nil, nil, fmt.Errorf("loader: read the warehouse's offsets: %w", err)
 	}
 	out := make(map[string]map[int32]kgo.Offset, len(assigned))
+	commit := map[string]map[int32]kgo.EpochOffset{}
 	for t, parts := range assigned {
 		out[t] = make(map[int32]kgo.Offset, len(parts))
 		for p := range parts {
 			if n, ok := stored[warehouse.TopicPartition{Topic: t, Partition: p}]; ok {
 				out[t][p] = kgo.NewOffset().At(n).WithEpoch(-1)
+				if commit[t] == nil {
+					commit[t] = map[int32]kgo.EpochOffset{}
+				}
+				commit[t][p] = kgo.EpochOffset{Epoch: -1, Offset: n}
 			} else {
 				out[t][p] = kgo.NewOffset().AtStart()
 			}
 		}
 	}
 	l.log.Info("resuming from the warehouse's offsets", "partitions", len(stored))
-	return out, nil
+	return out, commit, nil
 }
 
 // apply writes a batch, retrying transient warehouse failures until ctx

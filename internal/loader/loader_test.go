@@ -338,3 +338,104 @@ func TestRejectedRecordsAndSchemaEvolution(t *testing.T) {
 		}
 	}
 }
+
+// TestResumeCommitsTheWarehouseOffsets: a loader that applied its last
+// batch and died before its Kafka commit leaves the group's offsets behind
+// the warehouse's. The next loader finds nothing new to load; it must still
+// bring the group's offsets up to the warehouse's, or lag reports (and
+// anyone waiting for lag 0) see records that are already loaded.
+func TestResumeCommitsTheWarehouseOffsets(t *testing.T) {
+	ctx, cancel := context.WithTimeout(t.Context(), time.Minute)
+	defer cancel()
+	opts, topics := pipelinetest.StartEmbedded(t)
+	cl, err := kgo.NewClient(opts...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	adm := kadm.NewClient(cl)
+	if err := kafka.EnsureTopics(ctx, adm, append(topics.Specs(), topics.ProcessorSpecs()...), nil); err != nil {
+		t.Fatal(err)
+	}
+	var recs []*kgo.Record
+	for i := range 10 {
+		recs = append(recs, &kgo.Record{Topic: topics.Enriched, Partition: 0,
+			Value: []byte(warehousetest.EnrichedJSON(map[string]string{"event_id": fmt.Sprintf(`"e-%d"`, i)}))})
+	}
+	pcl, err := kgo.NewClient(append(append([]kgo.Opt{}, opts...), kgo.RecordPartitioner(kgo.ManualPartitioner()))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pcl.Close()
+	if err := pcl.ProduceSync(ctx, recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+	db, err := duckdb.Open(filepath.Join(t.TempDir(), "w.duckdb"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	if err := db.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	run := func(until func() bool, what string) {
+		t.Helper()
+		l, err := loader.New(loader.Config{Topics: topics, BatchInterval: 50 * time.Millisecond, SessionTimeout: 6 * time.Second}, opts, db, nil, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lctx, stop := context.WithCancel(ctx)
+		done := make(chan error, 1)
+		go func() { done <- l.Run(lctx) }()
+		for !until() {
+			if ctx.Err() != nil {
+				t.Fatalf("the loader never %s", what)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		stop()
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+	}
+	committed := func() int64 {
+		o, err := adm.FetchOffsets(ctx, loader.DefaultGroup)
+		if err != nil {
+			return -1
+		}
+		c, ok := o.Lookup(topics.Enriched, 0)
+		if !ok {
+			return 0
+		}
+		return c.At
+	}
+	loaded := func() bool {
+		var n int
+		return db.DB().QueryRowContext(ctx, "SELECT count(*) FROM events").Scan(&n) == nil && n == len(recs)
+	}
+	run(loaded, "loaded the records")
+	// What a kill between the warehouse commit and the Kafka commit leaves.
+	reset := kadm.Offsets{}
+	reset.AddOffset(topics.Enriched, 0, 0, -1)
+	for {
+		// Until the stopped loader has left the group (its commit is refused meanwhile).
+		resp, err := adm.CommitOffsets(ctx, loader.DefaultGroup, reset)
+		if err == nil {
+			err = resp.Error()
+		}
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("reset the group's offset: %v", err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if got := committed(); got != 0 {
+		t.Fatalf("the group's offset is %d after the reset, want 0", got)
+	}
+	run(func() bool { return committed() == int64(len(recs)) }, "committed the warehouse's offset to Kafka")
+	if !loaded() {
+		t.Error("the warehouse no longer holds each record once")
+	}
+}

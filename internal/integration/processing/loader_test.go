@@ -42,9 +42,16 @@ func (s *setup) startLoader(name, url, group string) *instance {
 // loaderBehind returns how many records of the output topics the loader
 // group has not committed (it commits to Kafka after each applied batch).
 func (s *setup) loaderBehind(ctx context.Context, group string) int64 {
+	n, _ := s.loaderPositions(ctx, group)
+	return n
+}
+
+// loaderPositions is loaderBehind, and the partitions behind as
+// "topic/partition: committed of end" (for a failure message).
+func (s *setup) loaderPositions(ctx context.Context, group string) (int64, []string) {
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {
-		return -1
+		return -1, []string{err.Error()}
 	}
 	defer cl.Close()
 	adm := kadm.NewClient(cl)
@@ -52,13 +59,14 @@ func (s *setup) loaderBehind(ctx context.Context, group string) int64 {
 	topics := []string{t.Enriched, t.DeadLetter, t.Sessions, t.KPI, t.Alerts}
 	ends, err := adm.ListEndOffsets(ctx, topics...)
 	if err != nil {
-		return -1
+		return -1, []string{err.Error()}
 	}
 	committed, err := adm.FetchOffsets(ctx, group)
 	if err != nil {
-		return -1
+		return -1, []string{err.Error()}
 	}
 	var behind int64
+	var where []string
 	ends.Each(func(o kadm.ListedOffset) {
 		c, ok := committed.Lookup(o.Topic, o.Partition)
 		at := int64(0)
@@ -69,9 +77,10 @@ func (s *setup) loaderBehind(ctx context.Context, group string) int64 {
 		// sees as a record: one offset of slack per partition.
 		if o.Offset-at > 1 {
 			behind += o.Offset - at
+			where = append(where, fmt.Sprintf("%s/%d: %d of %d", o.Topic, o.Partition, at, o.Offset))
 		}
 	})
-	return behind
+	return behind, where
 }
 
 // The fakesnow server to load into (the address scripts/fakesnow.sh start
@@ -158,7 +167,10 @@ func testLoaderCrashes(ctx context.Context, t *testing.T, s *setup, url string, 
 	in := s.startLoader("loader", url, group)
 	for s.loaderBehind(ctx, group) != 0 {
 		if ctx.Err() != nil {
-			t.Fatal("the loader never caught up")
+			lctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			n, where := s.loaderPositions(lctx, group)
+			cancel()
+			t.Fatalf("the loader never caught up: the group's commits are %d records behind the topics' ends (%s)", n, strings.Join(where, ", "))
 		}
 		s.checkAlive()
 		time.Sleep(300 * time.Millisecond)
