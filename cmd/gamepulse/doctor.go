@@ -10,6 +10,8 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/sparkconnect"
+	"github.com/gamepulse/gamepulse/internal/sparkrun"
 )
 
 // DoctorCommand is "gamepulse doctor" (check a Kafka cluster against what the pipeline needs).
@@ -21,6 +23,7 @@ func (*DoctorCommand) Summary() string {
 }
 func (*DoctorCommand) Usage() string {
 	return `Usage: gamepulse doctor --brokers ADDRS [--format text|json]
+       [--spark-remote sc://HOST:PORT [--spark-checkpoint DIR|URI]]
 
 Checks the cluster and says in plain words what to change: enough brokers for
 the replication factor (with --replication -1, the broker's own
@@ -32,9 +35,15 @@ against the live brokers. When the broker does not answer a question
 (DescribeConfigs denied, say) doctor says so instead of guessing. It changes
 nothing. Exit status 1 when a check fails, 0 otherwise (warnings included).
 
+With --spark-remote it checks the Spark side of "process --engine spark"
+too: the Spark Connect server answers, its version, that Kafka's connector
+is on its classpath (a streaming read of the raw topic resolves), and, with
+--spark-checkpoint, that the server can write there.
+
 Examples:
   gamepulse doctor --brokers kafka-1:9092,kafka-2:9092 --replication 3
-  gamepulse doctor --brokers 127.0.0.1:9092 --format json`
+  gamepulse doctor --brokers 127.0.0.1:9092 --format json
+  gamepulse doctor --brokers 127.0.0.1:9092 --spark-remote sc://127.0.0.1:15002 --spark-checkpoint /var/lib/gamepulse/spark`
 }
 
 // Run parses args (flags, the environment, --config) and runs the command.
@@ -45,9 +54,18 @@ func (c *DoctorCommand) Run(ctx context.Context, env *Env, args []string) error 
 	o.addTopics()
 	format := fs.String("format", "text", "output: text or json")
 	timeout := fs.Duration("timeout", 15*time.Second, "give up after this long")
+	remote := fs.String("spark-remote", "", "also check this Spark Connect server (sc://HOST:PORT) for process --engine spark")
+	checkpoint := fs.String("spark-checkpoint", "", "with --spark-remote: also check that the Spark server can write under this directory or URI")
 	log, topics, err := o.start(args, 0)
 	if err != nil {
 		return err
+	}
+	if *remote != "" {
+		if _, err := sparkconnect.ParseRemote(*remote); err != nil {
+			return usagef("--spark-remote: %v", err)
+		}
+	} else if *checkpoint != "" {
+		return usagef("--spark-checkpoint needs --spark-remote")
 	}
 	cl, err := newKafkaClient(kf.config("gamepulse-doctor"), nil, log)
 	if err != nil {
@@ -57,6 +75,16 @@ func (c *DoctorCommand) Run(ctx context.Context, env *Env, args []string) error 
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
 	findings := kafka.Doctor(ctx, kadm.NewClient(cl), topics)
+	if *remote != "" {
+		sc, err := sparkconnect.Dial(ctx, *remote)
+		var s sparkrun.DoctorSession
+		if err == nil {
+			defer sc.Close()
+			s = sc
+		}
+		kc := kf.config("gamepulse-doctor")
+		findings = append(findings, sparkrun.Doctor(ctx, s, err, *remote, kc.Brokers, topics.Raw, *checkpoint)...)
+	}
 	failed := false
 	for _, f := range findings {
 		failed = failed || f.Status == kafka.Fail

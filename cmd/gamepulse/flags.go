@@ -118,6 +118,10 @@ func flagChoices(command, flagName string) []string {
 		return outputFormatList
 	case "dashboards format":
 		return []string{"text", "rules"}
+	case "process engine":
+		return []string{engineGo, engineSpark}
+	case "process spark-starting-offsets":
+		return []string{"earliest", "latest"}
 	}
 	return nil
 }
@@ -159,13 +163,13 @@ func flagRuleOf(command, flagName string) (flagRule, bool) {
 		return share, true
 	case "alert-drop-percent":
 		return percent, true
-	case "lookback", "timeout", "drain-timeout", "max-past", "produce-timeout", "retry-after":
+	case "lookback", "timeout", "drain-timeout", "max-past", "produce-timeout", "retry-after", "spark-poll-interval":
 		return positive, true
 	case "max-body-bytes", "max-decompressed-bytes", "max-events", "max-event-bytes", "max-depth", "max-pending-events",
 		"batch-size", "batch-rows", "batch-bytes", "concurrency", "events", "partitions", "max-poll-records", "alert-history":
 		return atLeastOne, true
 	case "last", "max", "progress-every", "rate", "count", "duration", "players", "gateway-pid", "max-differences", "warmup", "every", "settle",
-		"faults-after", "kafka-outage", "stall-loader", "reconcile-every",
+		"faults-after", "kafka-outage", "stall-loader", "reconcile-every", "spark-trigger", "spark-max-offsets-per-trigger",
 		// the gateway's (gateway.Config.Validate checks how they relate)
 		"rate-limit", "rate-burst", "max-future", "shutdown-grace",
 		// the processor and the loader

@@ -27,6 +27,7 @@ func (*ProcessCommand) Summary() string {
 }
 func (*ProcessCommand) Usage() string {
 	return `Usage: gamepulse process --brokers ADDRS [--instance-id ID] [flags]
+       gamepulse process --engine spark --spark-remote sc://HOST:15002 --spark-checkpoint DIR|URI --brokers ADDRS [flags]
 
 A Kafka consumer-group application in two stages, both in this process:
 
@@ -48,10 +49,21 @@ partitions among them, state moves with its partition, and a restarted
 instance fences its previous incarnation. SIGINT/SIGTERM aborts the open
 transaction and leaves the group cleanly.
 
-The rules, defaults included, are in docs/design/processor.md.
+The rules, defaults included, are in docs/processing.md.
 
-Example:
-  gamepulse process --brokers 127.0.0.1:9092 --instance-id proc-1 --metrics-listen 127.0.0.1:9101`
+With --engine spark the same jobs run as Spark Structured Streaming queries
+on a Spark Connect server (Spark 4.2 with the Kafka connector): this process
+starts them (each named gamepulse_<job>, checkpointed under
+--spark-checkpoint), exports their progress as metrics, restarts a query
+that fails, reattaches to its queries after its own restart, and stops them
+on SIGINT/SIGTERM. Spark reads the raw topic in JSON: run the gateway with
+--raw-encoding json. What differs from the Go engine, and why, is in
+docs/engines.md.
+
+Examples:
+  gamepulse process --brokers 127.0.0.1:9092 --instance-id proc-1 --metrics-listen 127.0.0.1:9101
+  gamepulse process --engine spark --spark-remote sc://127.0.0.1:15002 \
+    --spark-checkpoint /var/lib/gamepulse/spark --brokers 127.0.0.1:9092`
 }
 
 // Run parses args (flags, the environment, --config) and runs the command.
@@ -61,9 +73,18 @@ func (c *ProcessCommand) Run(ctx context.Context, env *Env, args []string) error
 	kf := o.addKafka(kafka.DefaultBrokers)
 	tf := o.addTopics()
 	pf := addProcessFlags(fs, tf)
+	eng := fs.String("engine", engineGo, "the engine that runs the jobs: go (this process) or spark (Spark Structured Streaming on --spark-remote)")
+	sf := addSparkFlags(fs)
 	af := addAdminFlags(fs, "127.0.0.1:9101", true)
 	log, topics, err := o.start(args, 0)
 	if err != nil {
+		return err
+	}
+	if *eng == engineGo {
+		if set := sparkFlagsSet(fs); set != "" {
+			return usagef("--%s applies to --engine spark only", set)
+		}
+	} else if err := sf.check(); err != nil {
 		return err
 	}
 	reg := newRegistry()
@@ -71,7 +92,12 @@ func (c *ProcessCommand) Run(ctx context.Context, env *Env, args []string) error
 	if _, err := serveAdmin(gctx, g, af, reg, log); err != nil {
 		return err
 	}
-	if _, err := startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log); err != nil {
+	if *eng == engineSpark {
+		err = startSparkEngine(gctx, g, pf, sf, kf.config("gamepulse-processor"), topics, reg, log)
+	} else {
+		_, err = startProcessor(gctx, g, pf, kf.config("gamepulse-processor"), topics, reg, log)
+	}
+	if err != nil {
 		return err
 	}
 	return g.Wait()

@@ -184,6 +184,34 @@ func PipelineHealth() (dashboard.Dashboard, error) {
 			q(`sum(gamepulse_gateway_pending_events)`, "events awaiting Kafka ack")).
 			Span(24).Height(6).Min(0))
 
+	b.WithRow(dashboard.NewRowBuilder("Spark engine (process --engine spark)")).
+		WithPanel(timeSeries("Spark queries: rows per second", units.RowsPerSecond,
+			"Input and processed rows per second of each Spark Structured Streaming query's last micro-batch. Empty unless the Spark engine runs.",
+			q(`sum by (query) (gamepulse_spark_query_input_rows_per_second)`, "in: {{query}}"),
+			q(`sum by (query) (gamepulse_spark_query_processed_rows_per_second)`, "processed: {{query}}")).
+			Span(8).Min(0)).
+		WithPanel(timeSeries("Spark queries: records behind", units.Short,
+			"Kafka records between each query's last micro-batch and the end of its topic (the largest over partitions); and whether each query runs (1) or is stopped or restarting (0).",
+			q(`max by (query) (gamepulse_spark_query_offsets_behind_latest)`, "behind: {{query}}"),
+			q(`max by (query) (gamepulse_spark_query_active)`, "running: {{query}}")).
+			Span(8).Min(0)).
+		WithPanel(timeSeries("Spark: rows dropped by the watermark", units.RowsPerSecond,
+			"Input rows later than a query's watermark: Spark drops them instead of correcting a closed window (the Go engine sends a correction). See docs/engines.md.",
+			q(`sum by (query) (rate(gamepulse_spark_query_rows_dropped_by_watermark_total[$__rate_interval]))`, "{{query}}")).
+			Span(8).Min(0).NoValue("0")).
+		WithPanel(timeSeries("Spark: micro-batch duration", units.Seconds,
+			"Wall time of each query's last micro-batch; above the trigger interval (--spark-trigger) the query falls behind.",
+			q(`max by (query) (gamepulse_spark_query_batch_duration_seconds)`, "{{query}}")).
+			Span(8).Min(0)).
+		WithPanel(timeSeries("Spark: state", units.Short,
+			"Rows in each query's state stores (dedup keys, open windows and sessions), and their memory.",
+			q(`sum by (query) (gamepulse_spark_query_state_rows)`, "rows: {{query}}")).
+			Span(8).Min(0)).
+		WithPanel(timeSeries("Spark: watermark delay", units.Seconds,
+			"Wall clock minus each query's event-time watermark: how far behind real time its windows close.",
+			q(`time() - max by (query) (gamepulse_spark_query_watermark_timestamp_seconds > 0)`, "{{query}}")).
+			Span(8).Min(0))
+
 	return build(b)
 }
 

@@ -105,6 +105,13 @@ func Metrics() ([]string, error) {
 	return slices.Compact(names), nil
 }
 
+// SparkEngine reports whether metric is exported only by the Spark engine
+// (process --engine spark): a run of the Go engine has none of its series,
+// and the Spark engine's integration test checks them instead.
+func SparkEngine(metric string) bool {
+	return strings.HasPrefix(metric, "gamepulse_spark_")
+}
+
 // Sparse reports whether metric has no series at all on a healthy run, so
 // that a test of "every series exists" should not expect it after a short
 // clean demo: counters by reason or code, created on their first increment
