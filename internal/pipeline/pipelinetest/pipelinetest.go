@@ -25,6 +25,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/oracle"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -172,7 +173,8 @@ func WaitCaughtUp(ctx context.Context, opts []kgo.Opt, appID string, topics kafk
 }
 
 // RunOracle reads the raw topic (read_committed) and runs the oracle over
-// it, partition by partition in offset order.
+// it, partition by partition in offset order, each record in the encoding
+// its content-type header names.
 func RunOracle(ctx context.Context, opts []kgo.Opt, topic string, p oracle.Params) (*oracle.Report, error) {
 	recs, err := kafka.ReadAll(ctx, opts, topic)
 	if err != nil {
@@ -189,13 +191,8 @@ func RunOracle(ctx context.Context, opts []kgo.Opt, topic string, p oracle.Param
 		return nil, err
 	}
 	for _, r := range recs {
-		rec := oracle.Record{Partition: int(r.Partition), HasPartition: true}
-		e := &event.Event{}
-		if err := proto.Unmarshal(r.Value, e); err != nil {
-			rec.Code = event.CodeMalformed
-		} else {
-			rec.Event = e
-		}
+		rec := oracle.DecodeRaw(r.Value, record.RawEncoding(r.Headers))
+		rec.Partition, rec.HasPartition = int(r.Partition), true
 		o.Add(rec)
 	}
 	return o.Report(), nil
