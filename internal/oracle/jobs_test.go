@@ -353,7 +353,7 @@ func (x *perturber) records(it simulate.Item) []diffRecord {
 	}
 	if it.Event == nil {
 		part := x.rng.IntN(x.p.Partitions) // no key: any partition
-		rec := DecodeRaw(it.Raw, x.enc) // JSON bytes may happen to parse as Protobuf
+		rec := DecodeRaw(it.Raw, x.enc)    // JSON bytes may happen to parse as Protobuf
 		rec.Partition, rec.HasPartition = part, true
 		return append(out, diffRecord{value: it.Raw, rec: rec})
 	}
