@@ -60,6 +60,11 @@ func SimConfig(seed int64, rate float64) simulate.Config {
 // sink (keyed by player, binary Protobuf, received_at stamped), and returns
 // the largest client_time among them.
 func Produce(ctx context.Context, opts []kgo.Opt, topic string, sim simulate.Config, n int, progress func(sent int)) (time.Time, error) {
+	return ProduceEncoded(ctx, opts, topic, record.EncodingProtobuf, sim, n, progress)
+}
+
+// ProduceEncoded is Produce in raw encoding enc.
+func ProduceEncoded(ctx context.Context, opts []kgo.Opt, topic string, enc record.Encoding, sim simulate.Config, n int, progress func(sent int)) (time.Time, error) {
 	g, err := simulate.New(sim)
 	if err != nil {
 		return time.Time{}, err
@@ -69,7 +74,7 @@ func Produce(ctx context.Context, opts []kgo.Opt, topic string, sim simulate.Con
 		return time.Time{}, err
 	}
 	defer cl.Close()
-	sink := simulate.NewKafkaSink(cl, topic)
+	sink := simulate.NewKafkaSink(cl, topic, enc)
 	var max time.Time
 	items := make([]simulate.Item, 0, 5000)
 	for i := 0; i < n; i++ {
