@@ -40,7 +40,7 @@
 #   SPARK_SHUFFLE_PARTITIONS spark.sql.shuffle.partitions          (default 2)
 #   SPARK_PORT             Spark Connect gRPC port                 (default: DIR/port, else a free port)
 #   SPARK_EXTRA_CONF       extra `key=value` Spark confs (newline separated), passed last
-#   SPARK_START_TIMEOUT    seconds to wait for readiness           (default 120)
+#   SPARK_START_TIMEOUT    seconds to wait for readiness           (default 240)
 #   SPARK_STOP_TIMEOUT     seconds between TERM and KILL           (default 20)
 #   SPARK_WATCH_PID        if set, a watchdog kills the server when this PID exits
 #                          (e.g. the test process, so a crashed test leaks no server)
@@ -207,7 +207,7 @@ cmd_start() {
     die "a server is already running for $dir (pid $(cat "$dir/spark.pid")); stop it first"
   fi
   cmd_install >/dev/null
-  local timeout="${SPARK_START_TIMEOUT:-120}" attempt port state keep=0
+  local timeout="${SPARK_START_TIMEOUT:-240}" attempt port state keep=0
   # The deadline counts from here: a first install does not eat into it.
   local deadline; deadline=$(awk -v t="$(now)" -v d="$timeout" 'BEGIN{printf "%d", t+d}')
   for attempt in 1 2 3; do
@@ -225,7 +225,7 @@ cmd_start() {
     while :; do
       if ! running "$SERVER_PID"; then state=died; break; fi
       if (( $(date +%s) >= deadline )); then state=timeout; break; fi
-      if port_open "$port" && timeout 30 "$VENV/bin/python" "$dir/work/probe.py" "$port" \
+      if port_open "$port" && timeout 60 "$VENV/bin/python" "$dir/work/probe.py" "$port" \
            >>"$dir/probe.log" 2>&1; then
         state=ready; break
       fi
