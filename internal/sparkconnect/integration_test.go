@@ -432,8 +432,12 @@ func TestSparkStreamingKafkaWindowCountsStopAndRestartFromCheckpoint(t *testing.
 	// close minutes 5 and 6. A new session (as after a restart of the
 	// driving process) starts the query again from the same checkpoint: it
 	// must go on from the offsets it had committed, not from "earliest".
+	// One more event of minute 1 is later than the watermark (12:04): Spark
+	// drops it, counts it in numRowsDroppedByWatermark, and leaves the
+	// window of minute 1 as it was written.
 	var phase2 []event
 	phase2 = append(phase2, eventsAt(base, "beta", 6, 7)...)
+	phase2 = append(phase2, eventsAt(base, "alpha", 1, 1)...)
 	phase2 = append(phase2, eventsAt(base, "alpha", 9, 1)...)
 	produce(t, ctx, kc, in, phase2)
 	c2 := dial(t, ctx)
@@ -491,6 +495,17 @@ func TestSparkStreamingKafkaWindowCountsStopAndRestartFromCheckpoint(t *testing.
 	}
 	if first.NumInputRows > int64(len(phase2)) {
 		t.Errorf("first batch after the restart read %d rows, want at most the %d new ones", first.NumInputRows, len(phase2))
+	}
+	var dropped int64
+	for _, js := range recent {
+		p, err := ParseProgress([]byte(js))
+		if err != nil {
+			t.Fatal(err)
+		}
+		dropped += p.RowsDroppedByWatermark()
+	}
+	if dropped != 1 {
+		t.Errorf("rows dropped by the watermark after the restart: %d, want the 1 late event", dropped)
 	}
 	if err := c2.Stop(ctx, ref2); err != nil {
 		t.Fatalf("Stop: %v", err)

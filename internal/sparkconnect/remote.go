@@ -34,11 +34,6 @@ type Remote struct {
 	Headers map[string]string
 }
 
-// reserved params are fields of Remote, never headers.
-var reserved = map[string]bool{
-	"use_ssl": true, "token": true, "user_id": true, "user_agent": true, "session_id": true,
-}
-
 // headerKey is what gRPC accepts as a metadata key (lower case; no "grpc-" prefix).
 var headerKey = regexp.MustCompile(`^[a-z0-9_.-]+$`)
 
