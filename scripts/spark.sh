@@ -20,7 +20,7 @@
 #
 # stdout carries only results (SPARK_HOME, remote); progress goes to stderr.
 # Files in DIR: spark.log (previous run: spark.log.1), spark.pid, port, remote,
-#   probe.log, watchdog.pid (with SPARK_WATCH_PID), work/ (spark.local.dir, the
+#   probe.log, watchdog.pid and watch.pid (with SPARK_WATCH_PID), work/ (spark.local.dir, the
 #   warehouse dir, java.io.tmpdir). Checkpoints are wherever the queries say.
 # A second `start` on a stopped or killed DIR reuses the port kept in DIR/port, so
 # clients configured with the old remote reconnect to the new server. A new server
@@ -43,7 +43,9 @@
 #   SPARK_START_TIMEOUT    seconds to wait for readiness           (default 240)
 #   SPARK_STOP_TIMEOUT     seconds between TERM and KILL           (default 20)
 #   SPARK_WATCH_PID        if set, a watchdog kills the server when this PID exits
-#                          (e.g. the test process, so a crashed test leaks no server)
+#                          (e.g. the test script, so a crashed test leaks no server);
+#                          kept in DIR/watch.pid: a later `start DIR` without the
+#                          variable is watched by the same process (set it empty for none)
 #   JAVA_HOME              java to use (Spark 4 needs Java 17+; default: java on PATH)
 set -euo pipefail
 
@@ -232,8 +234,15 @@ cmd_start() {
       sleep 0.5
     done
     if [[ $state == ready ]]; then
-      if [[ -n "${SPARK_WATCH_PID:-}" ]]; then
-        start_watchdog "$SPARK_WATCH_PID" "$SERVER_PID" "${SPARK_STOP_TIMEOUT:-20}" spark-watchdog "$dir/watchdog.pid"
+      # Unset SPARK_WATCH_PID: a restart (after stop or kill) is watched by
+      # the process that watched the first start, if it still runs; set and
+      # empty: no watchdog.
+      local watch="${SPARK_WATCH_PID-$(cat "$dir/watch.pid" 2>/dev/null || true)}"
+      if [[ -n "$watch" ]] && running "$watch"; then
+        echo "$watch" >"$dir/watch.pid"
+        start_watchdog "$watch" "$SERVER_PID" "${SPARK_STOP_TIMEOUT:-20}" spark-watchdog "$dir/watchdog.pid"
+      else
+        rm -f "$dir/watch.pid"
       fi
       echo "sc://127.0.0.1:$port" >"$dir/remote"
       log "Spark Connect server ready at sc://127.0.0.1:$port (pid $SERVER_PID, dir $dir) in $(elapsed "$t0")s"

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"google.golang.org/grpc"
+	"google.golang.org/grpc/backoff"
 	"google.golang.org/grpc/credentials"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
@@ -110,6 +112,12 @@ func Dial(ctx context.Context, remote string, opts ...Option) (*Client, error) {
 	}
 	dopts := []grpc.DialOption{
 		grpc.WithDefaultCallOptions(grpc.MaxCallRecvMsgSize(maxRecvBytes)),
+		// Reconnect within seconds once a restarted server listens again
+		// (gRPC's default backoff grows to two minutes while it is down).
+		grpc.WithConnectParams(grpc.ConnectParams{
+			Backoff:           backoff.Config{BaseDelay: 500 * time.Millisecond, Multiplier: 1.6, Jitter: 0.2, MaxDelay: 3 * time.Second},
+			MinConnectTimeout: 10 * time.Second,
+		}),
 	}
 	if r.UseSSL {
 		dopts = append(dopts, grpc.WithTransportCredentials(credentials.NewTLS(&tls.Config{ServerName: r.Host, MinVersion: tls.VersionTLS12})))

@@ -8,7 +8,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -570,4 +572,139 @@ func TestSparkStreamingQueryErrorsSurfaceSparksMessage(t *testing.T) {
 		t.Errorf("Exception = %q, %v; want Spark's message with 'bad event'", exc, err)
 	}
 	st.done("runtime error")
+}
+
+// sparkScript runs scripts/spark.sh CMD on the server of
+// GAMEPULSE_TEST_SPARK_DIR (the directory the remote's server runs in).
+func sparkScript(t *testing.T, cmd string) string {
+	t.Helper()
+	dir := os.Getenv("GAMEPULSE_TEST_SPARK_DIR")
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	script := filepath.Join(wd, "..", "..", "scripts", "spark.sh")
+	out, err := exec.Command("bash", script, cmd, dir).Output()
+	if err != nil {
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			t.Fatalf("spark.sh %s %s: %v\n%s", cmd, dir, err, ee.Stderr)
+		}
+		t.Fatalf("spark.sh %s %s: %v", cmd, dir, err)
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// TestSparkServerKilledMidRunQueryResumesFromCheckpoint kills the Spark
+// Connect server with SIGKILL while a query runs, starts it again on the
+// same port, and starts the query again from its checkpoint through the same
+// client: the query goes on from the committed offsets, and a window written
+// twice (at-least-once) carries the same count.
+func TestSparkServerKilledMidRunQueryResumesFromCheckpoint(t *testing.T) {
+	remote := sparkRemote(t)
+	brokers := kafkaBrokers(t)
+	if os.Getenv("GAMEPULSE_TEST_SPARK_DIR") == "" {
+		t.Skip("GAMEPULSE_TEST_SPARK_DIR is not set: the directory given to `scripts/spark.sh start DIR` (the test kills and restarts that server)")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+	defer cancel()
+	st := newStepTimer(t)
+	kc, err := kgo.NewClient(kgo.SeedBrokers(brokers...))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer kc.Close()
+	suffix := strings.ReplaceAll(uuid.NewString()[:8], "-", "")
+	in, out := "spark-kill-in-"+suffix, "spark-kill-out-"+suffix
+	adm := kadm.NewClient(kc)
+	if _, err := adm.CreateTopics(ctx, 1, -1, nil, in, out); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { adm.DeleteTopics(context.Background(), in, out) })
+	base := time.Date(2026, 4, 1, 8, 0, 0, 0, time.UTC)
+	phase1 := append(eventsAt(base, "alpha", 0, 4), eventsAt(base, "alpha", 3, 1)...)
+	produce(t, ctx, kc, in, phase1)
+
+	c := dial(t, ctx, WithSessionID(uuid.NewString()))
+	createViews(t, ctx, c, brokers, in)
+	q := Query{
+		Name: "killed_" + suffix, SQL: windowSQL, Format: "kafka", OutputMode: "append",
+		CheckpointLocation: filepath.Join(t.TempDir(), "checkpoint"),
+		Options:            map[string]string{"kafka.bootstrap.servers": strings.Join(brokers, ","), "topic": out},
+		ProcessingTime:     time.Second,
+	}
+	ref, err := c.StartQuery(ctx, q)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rd := newOutputReader(t, brokers, out)
+	w0 := "alpha@" + base.Format(time.RFC3339)
+	rd.until(t, ctx, c, ref, func(got []windowCount) bool { return len(got) >= 1 })
+	st.done("query running, first window written")
+	server1 := c.ServerSessionID()
+
+	sparkScript(t, "kill")
+	st.done("kill -9 the server")
+	if got := sparkScript(t, "start"); got != remote {
+		t.Fatalf("the restarted server is at %s, want the same remote %s", got, remote)
+	}
+	st.done("start the server again (same port)")
+	// The same client reconnects; its session is new on the new server.
+	for {
+		if _, err = c.Version(ctx); err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the client does not reach the restarted server: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if c.ServerSessionID() == server1 {
+		t.Errorf("server-side session id %s unchanged after the server restart", server1)
+	}
+	if act, err := c.Active(ctx); err != nil || len(act) != 0 {
+		t.Errorf("Active after the restart = %+v, %v; want no query", act, err)
+	}
+	st.done("client reconnected")
+
+	phase2 := append(eventsAt(base, "alpha", 4, 2), eventsAt(base, "alpha", 6, 1)...)
+	produce(t, ctx, kc, in, phase2)
+	createViews(t, ctx, c, brokers, in)
+	ref2, err := c.StartQuery(ctx, q)
+	if err != nil {
+		t.Fatalf("StartQuery after the server restart: %v", err)
+	}
+	if ref2.ID != ref.ID {
+		t.Errorf("query id %s after the restart, want %s (same checkpoint)", ref2.ID, ref.ID)
+	}
+	st.done("restart the query from its checkpoint (call latency)")
+	want := map[string]int64{
+		w0: 4,
+		"alpha@" + base.Add(3*time.Minute).Format(time.RFC3339): 1,
+		"alpha@" + base.Add(4*time.Minute).Format(time.RFC3339): 2,
+	}
+	rd.until(t, ctx, c, ref2, func(got []windowCount) bool { return len(counts(t, got)) >= len(want) })
+	st.done("windows after the restart")
+	got := counts(t, rd.got)
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("windows %v, want %v", got, want)
+	}
+	recent, err := c.RecentProgress(ctx, ref2)
+	if err != nil || len(recent) == 0 {
+		t.Fatalf("RecentProgress = %d, %v", len(recent), err)
+	}
+	first, err := ParseProgress([]byte(recent[0]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start, err := KafkaOffsets(first.Sources[0].StartOffset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if start[in][0] != int64(len(phase1)) {
+		t.Errorf("first batch after the server restart starts at %v, want offset %d", start[in], len(phase1))
+	}
+	if err := c.Stop(ctx, ref2); err != nil {
+		t.Fatal(err)
+	}
 }
