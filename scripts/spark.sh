@@ -54,7 +54,10 @@ SPARK_VERSION="${SPARK_VERSION:-4.2.0}"
 # pandas 3 is not supported by pyspark 4.2's Connect client (the probe uses it).
 PINS=("pyspark[connect]==$SPARK_VERSION" "pandas<3")
 POM="$REPO/scripts/spark/pom.xml"
-CACHE="$REPO/.cache/spark"
+# Physical path: a worktree's .cache may be a symlink to another checkout's,
+# and a venv keeps the path it was built at.
+mkdir -p "$REPO/.cache"
+CACHE="$(cd "$REPO/.cache" && pwd -P)/spark"
 M2="$REPO/.cache/m2"
 VENV="$CACHE/venv"
 JARS="$CACHE/jars"
