@@ -426,7 +426,8 @@ func (c *Client) Conf(ctx context.Context, conf map[string]string) error {
 // Statements without a result (CREATE, SET ...) return their command output
 // (often no rows). Values are what Arrow's JSON form gives: numbers as
 // int64/uint64/float64 (of the column's width), strings, bools, timestamps
-// as strings, structs as map[string]any, arrays as []any, NULL as nil.
+// as RFC 3339 strings (UTC: the session time zone of scripts/spark.sh),
+// structs as map[string]any, arrays as []any, NULL as nil.
 func (c *Client) SQL(ctx context.Context, query string) ([]map[string]any, error) {
 	ex, err := c.command(ctx, "sql", map[string]any{"sqlCommand": map[string]any{"sql": query}})
 	if err != nil {
