@@ -27,6 +27,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 	"github.com/gamepulse/gamepulse/internal/procstat"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -311,7 +312,7 @@ func (c *ProcessCommand) Run(ctx context.Context, m *Main, args []string) error 
 		defer stopReading()
 		go func() { lats <- readLatencies(rctx, opts, tp.KPI, *lateness) }()
 		runCtx, cancel := context.WithTimeout(ctx, *duration)
-		_, err = simulate.Run(runCtx, g, simulate.NewKafkaSink(pcl, tp.Raw), simulate.RunOptions{Rate: *rate, Duration: *duration, BatchSize: 100})
+		_, err = simulate.Run(runCtx, g, simulate.NewKafkaSink(pcl, tp.Raw, record.EncodingProtobuf), simulate.RunOptions{Rate: *rate, Duration: *duration, BatchSize: 100})
 		cancel()
 		if err != nil && !errors.Is(err, context.DeadlineExceeded) && !errors.Is(err, context.Canceled) {
 			return err

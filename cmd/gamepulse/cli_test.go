@@ -194,6 +194,9 @@ func TestUnknownFormatIsAUsageError(t *testing.T) {
 		{"tail", "gamepulse.alerts", "--isolation", "dirty"},
 		{"query", "SELECT 1", "--format", "yaml"},
 		{"kpis", "--format", "yaml"},
+		{"simulate", "--count", "1", "--out", file, "--raw-encoding", "avro"},
+		{"gateway", "--api-keys", "k=g", "--raw-encoding", "avro"},
+		{"demo", "--raw-encoding", "avro"},
 	} {
 		_, _, err := runCLI(t, nil, args...)
 		var ue *usageError

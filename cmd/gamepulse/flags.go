@@ -102,6 +102,8 @@ func flagChoices(command, flagName string) []string {
 		return []string{"text", "json"}
 	case "delivery":
 		return []string{string(engine.ExactlyOnce), string(engine.AtLeastOnce)}
+	case "raw-encoding":
+		return []string{"protobuf", "json"}
 	}
 	switch command + " " + flagName {
 	case "simulate format", "demo format", "loadtest format":

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/gateway"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // GatewayCommand is "gamepulse gateway":
@@ -88,8 +89,13 @@ type gatewayFlags struct {
 	cors     string
 	keys     string
 	keysFile string
+	rawEnc   string
 	grace    time.Duration
 }
+
+// rawEncodingUsage describes --raw-encoding, of the gateway and the
+// simulator.
+const rawEncodingUsage = "encoding of the events written to the raw topic: protobuf, or json for a stream processor that cannot decode Protobuf (Spark); each record names it in its content-type header, and the processor reads both"
 
 // addGatewayFlags registers the gateway settings; with keys it also registers
 // --api-keys and --api-keys-file (the demo makes its own keys).
@@ -114,6 +120,7 @@ func addGatewayFlags(fs *flag.FlagSet, keys bool) *gatewayFlags {
 	fs.IntVar(&c.MaxPendingEvents, "max-pending-events", d.MaxPendingEvents, "events waiting for Kafka's acks, across requests; past it 503 (bounds memory)")
 	fs.DurationVar(&c.ProduceTimeout, "produce-timeout", d.ProduceTimeout, "how long a request waits for Kafka's acks before 503")
 	fs.DurationVar(&c.RetryAfter, "retry-after", d.RetryAfter, "Retry-After sent with 503")
+	fs.StringVar(&f.rawEnc, "raw-encoding", record.EncodingProtobuf.String(), rawEncodingUsage)
 	fs.StringVar(&f.cors, "cors-origins", "", "browser origins allowed to POST events (CORS), comma-separated scheme://host[:port], or * for any; empty: CORS off")
 	fs.DurationVar(&f.grace, "shutdown-grace", 30*time.Second, "on SIGTERM/SIGINT, how long in-flight requests may take to finish")
 	return f
@@ -142,6 +149,11 @@ func (f *gatewayFlags) config(topic string) (gateway.Config, error) {
 	}
 	cfg.Keys = keys
 	cfg.CORSOrigins = splitComma(f.cors)
+	enc, ok := record.ParseEncoding(f.rawEnc)
+	if !ok {
+		return cfg, fmt.Errorf("--raw-encoding must be protobuf or json, got %q", f.rawEnc)
+	}
+	cfg.RawEncoding = enc
 	// No EnsureDefaults: the flags hold the defaults already, and an
 	// explicit 0 is an error to report, not a default to apply.
 	if f.grace < 0 {

@@ -14,6 +14,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/gateway"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -39,7 +40,9 @@ Destinations (exactly one):
   --gateway URL --api-key KEY   POST batches to the ingest gateway. KEY is one
                                 write key, or key=game_id pairs (the format of
                                 GAMEPULSE_API_KEYS) to send each game with its key
-  --brokers ADDRS               produce straight to the raw topic
+  --brokers ADDRS               produce straight to the raw topic, in the
+                                gateway's form in --raw-encoding (protobuf
+                                or json; the processor reads both)
   --out FILE or --out -         write NDJSON in the gateway's JSON form
 
 Fault switches for tests, shares from 0 to 1: --duplicates (exact re-sends),
@@ -103,7 +106,11 @@ func (c *SimulateCommand) Run(ctx context.Context, env *Env, args []string) erro
 		if sf.malformed > 0 {
 			log.Warn("malformed items go to Kafka as raw bytes without a key; the processor dead-letters them")
 		}
-		sink = simulate.NewKafkaSink(cl, topics.Raw)
+		enc, ok := record.ParseEncoding(sf.rawEnc)
+		if !ok {
+			return usagef("--raw-encoding must be protobuf or json, got %q", sf.rawEnc)
+		}
+		sink = simulate.NewKafkaSink(cl, topics.Raw, enc)
 	}
 	stats, err := sf.run(ctx, sink, env.Stderr, sf.out == "-")
 	if cerr := sink.Close(context.Background()); err == nil {
@@ -126,6 +133,7 @@ type simulateFlags struct {
 	start                       string
 	gateway, apiKey, out        string
 	format                      string
+	rawEnc                      string
 	gzip                        bool
 	batch                       int
 	players                     int
@@ -145,6 +153,7 @@ func addSimulateFlags(fs *flag.FlagSet, destinations bool) *simulateFlags {
 		fs.StringVar(&s.gateway, "gateway", "", "gateway base URL, e.g. http://localhost:8080")
 		fs.StringVar(&s.apiKey, "api-key", "", "write key for --gateway, or key=game_id pairs to send each game with its own key")
 		fs.StringVar(&s.out, "out", "", "write NDJSON to this file, or - for stdout")
+		fs.StringVar(&s.rawEnc, "raw-encoding", record.EncodingProtobuf.String(), "with --brokers: "+rawEncodingUsage)
 	}
 	fs.StringVar(&s.format, "format", "json", "body format for --gateway: json, ndjson or protobuf")
 	fs.BoolVar(&s.gzip, "gzip", false, "gzip request bodies for --gateway")

@@ -178,6 +178,27 @@ func decodeNDJSON(body []byte, lim Limits) ([]Item, error) {
 	return items, nil
 }
 
+// DecodeJSONEvent decodes one event in the gateway's JSON form, as one line
+// of an NDJSON batch is decoded (the same decoder, so the same rejection
+// codes): a value that is not JSON, more than one value, or JSON that is not
+// an event is an Item with a Rejection (malformed, not_an_object, and with
+// lim's bounds too_large, too_deep). It is the reader of a raw record in the
+// JSON encoding. The event is not validated: call Validate.
+func DecodeJSONEvent(b []byte, lim Limits) Item {
+	line := bytes.TrimSpace(b)
+	if len(line) == 0 {
+		return Item{Size: len(b), Rejection: reject(CodeMalformed, "invalid JSON: empty value")}
+	}
+	s, next, err := scanValue(line, 0)
+	switch {
+	case err != nil:
+		return Item{Size: len(line), Rejection: reject(CodeMalformed, "invalid JSON: %s", err.(*BatchError).Reason)}
+	case skipSpace(line, next) != len(line):
+		return Item{Size: len(line), Rejection: reject(CodeMalformed, "invalid JSON: more than one value")}
+	}
+	return decodeJSONEvent(line, s.depth, lim, new(Event))
+}
+
 func decodeJSONEvent(raw []byte, depth int, lim Limits, ev *Event) Item {
 	it := Item{Size: len(raw)}
 	switch {

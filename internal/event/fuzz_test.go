@@ -1,6 +1,7 @@
 package event
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"testing"
@@ -88,6 +89,34 @@ func FuzzDecodeProtobuf(f *testing.F) {
 		lim := testLimits()
 		items, err := DecodeBatch(FormatProtobuf, body, lim)
 		checkItems(t, items, err, lim)
+	})
+}
+
+// FuzzDecodeJSONEvent: one raw value in the JSON encoding decodes or is
+// refused, never both, and it is refused exactly when the NDJSON decoder
+// refuses it as a one-line batch (the same decoder, the same codes).
+func FuzzDecodeJSONEvent(f *testing.F) {
+	addTestdataSeeds(f)
+	b, _ := MarshalJSON(validPurchase())
+	f.Add(b)
+	f.Add([]byte(`{"event_id":"a"} {}`))
+	f.Add([]byte(" null "))
+	f.Fuzz(func(t *testing.T, value []byte) {
+		lim := testLimits()
+		it := DecodeJSONEvent(value, lim)
+		checkItems(t, []Item{it}, nil, lim)
+		if bytes.IndexByte(value, '\n') >= 0 || len(bytes.TrimSpace(value)) == 0 {
+			return // NDJSON would split it into lines, or skip it
+		}
+		items, err := DecodeBatch(FormatNDJSON, value, lim)
+		if err != nil || len(items) != 1 {
+			t.Fatalf("NDJSON of one line: %v, %d items", err, len(items))
+		}
+		if (it.Rejection == nil) != (items[0].Rejection == nil) ||
+			(it.Rejection != nil && it.Rejection.Code != items[0].Rejection.Code) ||
+			(it.Event != nil && !proto.Equal(it.Event, items[0].Event)) {
+			t.Fatalf("%q: DecodeJSONEvent %+v, NDJSON %+v", value, it.Rejection, items[0].Rejection)
+		}
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Config configures the gateway. Zero fields take the documented defaults
@@ -18,6 +19,12 @@ import (
 type Config struct {
 	Listen string // address of the HTTP listener
 	Topic  string // Kafka topic for accepted events
+
+	// RawEncoding is the encoding of the records written to Topic: binary
+	// Protobuf (the zero value, the default) or JSON (for a stream
+	// processor that cannot decode Protobuf, such as Spark). Every record
+	// names it in its content-type header (record.RawHeaders).
+	RawEncoding record.Encoding
 
 	// Keys maps each write key to the game it authenticates.
 	Keys map[string]string
@@ -127,6 +134,8 @@ func (c *Config) Validate() error {
 		return errors.New("gateway: no topic (Topic is empty)")
 	case len(c.Keys) == 0:
 		return errors.New("gateway: no API keys: set Keys")
+	case c.RawEncoding != record.EncodingProtobuf && c.RawEncoding != record.EncodingJSON:
+		return fmt.Errorf("gateway: RawEncoding must be protobuf or json, got %s", c.RawEncoding)
 	case c.MaxPast <= 0:
 		return fmt.Errorf("gateway: MaxPast must be > 0, got %s", c.MaxPast)
 	case c.MaxFuture < 0:

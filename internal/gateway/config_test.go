@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // TestValidateNamesTheSettingAtFault: every limit that would make the
@@ -27,6 +29,8 @@ func TestValidateNamesTheSettingAtFault(t *testing.T) {
 		{func(c *Config) { c.MaxFuture = -time.Second }, "MaxFuture must be ≥ 0"},
 		{func(c *Config) { c.ProduceTimeout = 0 }, "ProduceTimeout must be > 0"},
 		{func(c *Config) { c.RetryAfter = 0 }, "RetryAfter must be > 0"},
+		{func(c *Config) { c.RawEncoding = record.EncodingJSON }, ""},
+		{func(c *Config) { c.RawEncoding = record.EncodingUnknown }, "RawEncoding must be protobuf or json"},
 		{func(c *Config) { c.RateLimit = -1 }, "RateLimit must be ≥ 0"},
 		{func(c *Config) { c.RateBurst = 10 }, "RateBurst"},
 		{func(c *Config) { c.Listen = "127.0.0.1:99999" }, `Listen "127.0.0.1:99999"`},

@@ -26,6 +26,7 @@ import (
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Gateway serves POST /v1/events, /healthz and /readyz.
@@ -37,6 +38,7 @@ type Gateway struct {
 	keys     *keyring
 	limiters []*rate.Limiter // by key index; nil when rate limiting is off
 	cors     corsPolicy
+	headers  []kgo.RecordHeader // of every raw record: its content type
 	pending  *semaphore.Weighted
 	kafkaOK  atomic.Bool
 	kick     chan struct{} // wakes the Kafka probe
@@ -66,6 +68,9 @@ func New(cfg Config, cl *kgo.Client, reg prometheus.Registerer, log *slog.Logger
 		kick:    make(chan struct{}, 1),
 		now:     time.Now,
 		cors:    newCORSPolicy(cfg.CORSOrigins),
+	}
+	for _, h := range record.RawHeaders(cfg.RawEncoding) {
+		g.headers = append(g.headers, kgo.RecordHeader(h))
 	}
 	if cfg.RateLimit > 0 {
 		for range g.keys.games {
@@ -261,7 +266,11 @@ func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
 	received := timestamppb.New(now)
 	var rejected []RejectedEvent
 	recs := make([]kgo.Record, 0, len(items))
-	arena := make([]byte, 0, len(body)+len(items)*48)
+	size := len(body) + len(items)*48
+	if g.cfg.RawEncoding == record.EncodingJSON { // JSON is about twice Protobuf's size
+		size = 2*len(body) + len(items)*96
+	}
+	arena := make([]byte, 0, size)
 	for i := range items {
 		it := &items[i]
 		if it.Rejection == nil {
@@ -274,24 +283,12 @@ func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
 		}
 		ev := it.Event
 		off := len(arena)
-		var version uint32
-		if ev.SchemaVersion == 0 {
-			version = event.SchemaVersion
+		arena, err = g.appendRaw(arena, it, game, received)
+		if err != nil { // cannot happen for a decoded, validated event; refuse it rather than lose it silently
+			rejected = append(rejected, RejectedEvent{Index: i, Code: event.CodeMalformed, Reason: "cannot encode event: " + err.Error()})
+			continue
 		}
-		if it.Raw != nil { // binary in, binary out: append the server's fields
-			arena = event.AppendWithServerFields(arena, it.Raw, version, game, received)
-		} else {
-			ev.GameId, ev.ReceivedAt = game, received
-			if version > 0 {
-				ev.SchemaVersion = version
-			}
-			arena, err = proto.MarshalOptions{}.MarshalAppend(arena, ev)
-			if err != nil { // cannot happen for a decoded, validated event; refuse it rather than lose it silently
-				rejected = append(rejected, RejectedEvent{Index: i, Code: event.CodeMalformed, Reason: "cannot encode event: " + err.Error()})
-				continue
-			}
-		}
-		recs = append(recs, kgo.Record{Topic: g.cfg.Topic, Key: []byte(ev.PlayerId), Value: arena[off:len(arena):len(arena)]})
+		recs = append(recs, kgo.Record{Topic: g.cfg.Topic, Key: []byte(ev.PlayerId), Value: arena[off:len(arena):len(arena)], Headers: g.headers})
 	}
 
 	if len(recs) > 0 {
@@ -306,6 +303,36 @@ func (g *Gateway) ingest(w http.ResponseWriter, r *http.Request) int {
 	}
 	writeResult(w, status, len(recs), rejected)
 	return status
+}
+
+// appendRaw appends the raw record value of a validated item, with the
+// server's fields (schema_version when unset, game_id, received_at), in the
+// raw encoding. On error it returns arena unchanged.
+func (g *Gateway) appendRaw(arena []byte, it *event.Item, game string, received *timestamppb.Timestamp) ([]byte, error) {
+	ev := it.Event
+	var version uint32
+	if ev.SchemaVersion == 0 {
+		version = event.SchemaVersion
+	}
+	if g.cfg.RawEncoding == record.EncodingProtobuf && it.Raw != nil {
+		// Binary in, binary out: append the server's fields on the wire.
+		return event.AppendWithServerFields(arena, it.Raw, version, game, received), nil
+	}
+	// The decoded event, with the server's fields, in the raw encoding:
+	// Protobuf from a JSON batch, or JSON (which the jobs read back with
+	// the event package's JSON decoder).
+	ev.GameId, ev.ReceivedAt = game, received
+	if version > 0 {
+		ev.SchemaVersion = version
+	}
+	if g.cfg.RawEncoding == record.EncodingJSON {
+		return event.AppendJSON(arena, ev)
+	}
+	out, err := proto.MarshalOptions{}.MarshalAppend(arena, ev)
+	if err != nil {
+		return arena, err
+	}
+	return out, nil
 }
 
 // produce hands recs to Kafka and waits until every one is acknowledged.

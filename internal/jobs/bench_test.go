@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // benchEvents yields binary-encoded generated events in chunks, made with
@@ -101,7 +102,7 @@ func BenchmarkStage(b *testing.B) {
 				if tc.decoded {
 					st.ProcessEvent(src.nextEvent(b), &res)
 				} else {
-					st.Process(src.next(b), &res)
+					st.Process(src.next(b), record.EncodingProtobuf, &res)
 				}
 				if i%1000 == 999 {
 					if tc.changelog {

@@ -3,6 +3,7 @@ package jobs
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/datadriven"
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"google.golang.org/protobuf/types/known/timestamppb"
 )
 
@@ -25,9 +27,13 @@ import (
 //	                    the table); must come before the first event
 //	server game_id=G    fill a missing game_id with G, and a missing
 //	                    received_at with client_time
+//	encoding E          the raw encoding of the records that follow: protobuf
+//	                    (the default), json, or unknown (a content-type
+//	                    header naming neither)
 //	{...}               one event in the gateway's JSON form (one line),
 //	                    decoded by event.DecodeBatch(FormatNDJSON), encoded
-//	                    to binary Protobuf and given to Stage.Process
+//	                    in the raw encoding (binary Protobuf, or JSON by
+//	                    event.AppendJSON) and given to Stage.Process
 //	as-is {...}         the same without the server defaults
 //	raw TEXT            a record value of the bytes of TEXT
 //	advance TIME        Stage.Advance(TIME) (RFC 3339)
@@ -48,7 +54,9 @@ import (
 //
 // (BUILD is "-" when empty). ID is the event_id ("-" when none). Each case
 // also runs with the Stage rebuilt from its full changelog after every
-// input line: the output must not change. After a deliberate change,
+// input line: the output must not change; and a case without raw records
+// or encoding lines runs once more with its events in the JSON encoding:
+// the output must not change either. After a deliberate change,
 // regenerate the expectations with
 // `go test ./internal/jobs -run TestDataDriven -rewrite` and review the diff.
 func TestDataDriven(t *testing.T) {
@@ -60,6 +68,11 @@ func TestDataDriven(t *testing.T) {
 			in := significant(c.Input)
 			got := runCase(t, in, false)
 			compareLines(t, c.Pos+": restore after every line: ", runCase(t, in, true), got)
+			if !slices.ContainsFunc(in, func(l string) bool {
+				return strings.HasPrefix(l, "raw ") || strings.HasPrefix(l, "encoding ")
+			}) {
+				compareLines(t, c.Pos+": events in the JSON encoding: ", runCase(t, append([]string{"encoding json"}, in...), false), got)
+			}
 			return strings.Join(got, "\n")
 		}
 	})
@@ -114,6 +127,7 @@ type runner struct {
 	log        []changelogRec
 	ledger     map[string]*LedgerCount
 	serverGame string
+	enc        record.Encoding // of the records given to Process
 	res        Result
 	out        []string
 }
@@ -126,7 +140,7 @@ func runCase(t *testing.T, in []string, restoreEveryLine bool) []string {
 		if strings.HasPrefix(line, "{") {
 			word, rest = "event", line
 		}
-		if r.st == nil && word != "config" && word != "server" {
+		if r.st == nil && word != "config" && word != "server" && word != "encoding" {
 			r.newStage()
 		}
 		switch word {
@@ -143,8 +157,14 @@ func runCase(t *testing.T, in []string, restoreEveryLine bool) []string {
 			r.serverGame = v
 		case "event", "as-is":
 			r.event(rest, word == "event")
+		case "encoding":
+			enc, ok := record.ParseEncoding(rest)
+			if !ok && rest != "unknown" {
+				t.Fatalf("line %d: want encoding protobuf, json or unknown", i+1)
+			}
+			r.enc = enc
 		case "raw":
-			r.st.Process([]byte(rest), &r.res)
+			r.st.Process([]byte(rest), r.enc, &r.res)
 			r.report()
 		case "advance":
 			ts, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(rest))
@@ -232,11 +252,16 @@ func (r *runner) event(js string, fill bool) {
 			e.ReceivedAt = timestamppb.New(e.ClientTime.AsTime())
 		}
 	}
-	b, err := event.Marshal(e)
+	var b []byte
+	if r.enc == record.EncodingJSON {
+		b, err = event.AppendJSON(nil, e)
+	} else {
+		b, err = event.Marshal(e)
+	}
 	if err != nil {
 		r.t.Fatal(err)
 	}
-	r.st.Process(b, &r.res)
+	r.st.Process(b, r.enc, &r.res)
 	r.report()
 }
 

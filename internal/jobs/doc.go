@@ -25,8 +25,10 @@
 //
 // # One record
 //
-//  1. Validation (rule 1). The value must decode as a binary Protobuf Event
-//     (else code malformed) and pass, in this order: event.Validate with zero
+//  1. Validation (rule 1). The value must decode as an Event in the
+//     record's raw encoding (record.RawEncoding of its headers: binary
+//     Protobuf, or JSON read by event.DecodeJSONEvent, the gateway's JSON
+//     event decoder), else code malformed, and pass, in this order: event.Validate with zero
 //     Rules (no wall-clock check, no depth limit); game_id set
 //     (missing_field); received_at set (missing_field) and valid
 //     (invalid_value); for a purchase, refund or ad impression, its currency

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // runStream processes n generated events (binary-encoded, as the engine
@@ -27,7 +28,7 @@ func runStream(t *testing.T, cfg Config, seed uint64, step int64, n, restoreEver
 		if err != nil {
 			t.Fatal(err)
 		}
-		r.st.Process(b, &r.res)
+		r.st.Process(b, record.EncodingProtobuf, &r.res)
 		r.report()
 		if i%drainEvery == 0 {
 			r.drain()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // Drop says why dedup dropped an event (rule 2).
@@ -123,13 +124,14 @@ func NewStage(cfg Config) (*Stage, error) {
 // Config returns the configuration in use, defaults applied.
 func (s *Stage) Config() Config { return s.cfg }
 
-// Process handles one raw record value (a binary Protobuf Event).
-func (s *Stage) Process(value []byte, r *Result) {
-	e, err := event.Unmarshal(value)
-	if err != nil {
+// Process handles one raw record value in encoding enc (record.RawEncoding
+// of the record's headers: binary Protobuf or JSON).
+func (s *Stage) Process(value []byte, enc record.Encoding, r *Result) {
+	e, dl := decodeRaw(value, enc)
+	if dl != nil {
 		r.reset()
 		s.stats.Records++
-		s.deadLetter(r, &DeadLetter{Code: event.CodeMalformed, Reason: "record value is not a Protobuf Event: " + protoErrText(err)})
+		s.deadLetter(r, dl)
 		return
 	}
 	s.ProcessEvent(e, r)

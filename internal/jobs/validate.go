@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // CodeUnknownCurrency is the dead-letter code of an event whose currency is
@@ -42,17 +43,41 @@ func newValidator(rates *Rates, maxFuture time.Duration) *Validator {
 	return &Validator{rates: rates, maxFuture: maxFuture}
 }
 
-// Decode decodes a raw record value (a binary Protobuf Event) and checks it
-// (see Check). It returns the event or why it is a dead letter.
-func (v *Validator) Decode(value []byte) (*event.Event, *DeadLetter) {
-	e, err := event.Unmarshal(value)
-	if err != nil {
-		return nil, &DeadLetter{Code: event.CodeMalformed, Reason: "record value is not a Protobuf Event: " + protoErrText(err)}
+// Decode decodes a raw record value in encoding enc (record.RawEncoding of
+// its headers) and checks it (see Check). It returns the event or why it is
+// a dead letter.
+func (v *Validator) Decode(value []byte, enc record.Encoding) (*event.Event, *DeadLetter) {
+	e, dl := decodeRaw(value, enc)
+	if dl != nil {
+		return nil, dl
 	}
 	if dl := v.Check(e); dl != nil {
 		return nil, dl
 	}
 	return e, nil
+}
+
+// decodeRaw decodes a raw record value: binary Protobuf, or JSON with the
+// event package's JSON event decoder (the gateway's, without its size and
+// depth bounds). A value that does not decode, in either encoding, and a
+// record whose content-type names neither, is malformed.
+func decodeRaw(value []byte, enc record.Encoding) (*event.Event, *DeadLetter) {
+	switch enc {
+	case record.EncodingProtobuf:
+		e, err := event.Unmarshal(value)
+		if err != nil {
+			return nil, &DeadLetter{Code: event.CodeMalformed, Reason: "record value is not a Protobuf Event: " + protoErrText(err)}
+		}
+		return e, nil
+	case record.EncodingJSON:
+		it := event.DecodeJSONEvent(value, event.Limits{})
+		if it.Rejection != nil {
+			return nil, &DeadLetter{Code: event.CodeMalformed, Reason: "record value is not a JSON Event: " + strings.ReplaceAll(it.Rejection.Reason, "\u00a0", " ")}
+		}
+		return it.Event, nil
+	}
+	return nil, &DeadLetter{Code: event.CodeMalformed, Reason: "record has a " + record.HeaderContentType + " header that is neither " +
+		record.ContentTypeProtobuf + " nor " + record.ContentTypeJSON}
 }
 
 // Check applies, in this order: event.Validate with zero Rules (no clock-skew

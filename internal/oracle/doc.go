@@ -51,7 +51,10 @@
 //   - A record that does not decode: the decoder's code (ScanNDJSON:
 //     malformed or not_an_object; a Record without Event and Code:
 //     malformed). The pipeline reading the Kafka topic sees such bytes as
-//     an undecodable Protobuf value, which it calls malformed.
+//     an undecodable value in the record's encoding, which it calls
+//     malformed; DecodeRaw reads a raw record of either encoding (binary
+//     Protobuf, or JSON by the event package's JSON event decoder, by the
+//     content-type header) the same way.
 //   - event.Validate with Rules{MaxDepth: Params.MaxDepth} (the pipeline
 //     uses 0: no bound), no wall-clock check.
 //   - game_id set, else missing_field; received_at set (missing_field) and

@@ -17,6 +17,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kpi"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -39,18 +40,22 @@ func TestJobsAgree(t *testing.T) {
 		n        int
 		rate     float64 // simulated items per second
 		explicit bool    // records carry their partition, which is not the key's
+		enc      record.Encoding
 	}{
-		{"defaults", Params{Partitions: 3, Rates: noBRL}, 30_000, 200, false},
+		{"defaults", Params{Partitions: 3, Rates: noBRL}, 30_000, 200, false, record.EncodingProtobuf},
+		// The raw records in the JSON encoding: the oracle reads them with
+		// DecodeRaw, the jobs by the encoding given to Process.
+		{"json raw records", Params{Partitions: 3, Rates: noBRL}, 20_000, 200, true, record.EncodingJSON},
 		{"short horizon and gap", Params{Partitions: 2, Rates: noBRL, DedupHorizon: 2 * time.Minute,
-			SessionGap: 20 * time.Second, Lateness: 5 * time.Second, MaxFuture: time.Minute}, 30_000, 40, true},
+			SessionGap: 20 * time.Second, Lateness: 5 * time.Second, MaxFuture: time.Minute}, 30_000, 40, true, record.EncodingProtobuf},
 		{"one partition", Params{Partitions: 1, Rates: noBRL, DedupHorizon: 10 * time.Minute,
-			SessionGap: time.Minute, Lateness: 30 * time.Second}, 20_000, 60, false},
+			SessionGap: time.Minute, Lateness: 30 * time.Second}, 20_000, 60, false, record.EncodingProtobuf},
 		{"many partitions", Params{Partitions: 7, Rates: noBRL, DedupHorizon: 5 * time.Minute,
-			SessionGap: 45 * time.Second, Lateness: 10 * time.Second}, 20_000, 30, true},
+			SessionGap: 45 * time.Second, Lateness: 10 * time.Second}, 20_000, 30, true, record.EncodingProtobuf},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			for seed := int64(1); seed <= 2; seed++ {
-				runJobsAgree(t, tc.p, seed, tc.n, tc.rate, tc.explicit)
+				runJobsAgree(t, tc.p, seed, tc.n, tc.rate, tc.explicit, tc.enc)
 			}
 		})
 	}
@@ -63,7 +68,7 @@ type diffRecord struct {
 	rec   Record
 }
 
-func runJobsAgree(t *testing.T, p Params, seed int64, n int, rate float64, explicit bool) {
+func runJobsAgree(t *testing.T, p Params, seed int64, n int, rate float64, explicit bool, enc record.Encoding) {
 	t.Helper()
 	p.EnsureDefaults()
 	rates, err := jobs.NewRates(p.Rates)
@@ -113,7 +118,7 @@ func runJobsAgree(t *testing.T, p Params, seed int64, n int, rate float64, expli
 			aggs[k].Add(in)
 		}
 	}
-	perturb := newPerturber(t, p, seed, explicit)
+	perturb := newPerturber(t, p, seed, explicit, enc)
 	g, err := simulate.New(simulate.Config{Seed: seed, Start: time.Date(2026, 11, 25, 18, 0, 0, 0, time.UTC), Rate: rate,
 		Players: 3000, RefundShare: 0.2, Duplicates: 0.03, Late: 0.03, Malformed: 0.01, LateDelay: 5 * time.Minute})
 	if err != nil {
@@ -122,7 +127,7 @@ func runJobsAgree(t *testing.T, p Params, seed int64, n int, rate float64, expli
 	for range n {
 		for _, r := range perturb.records(g.Next()) {
 			st := stages[r.rec.Partition]
-			st.Process(r.value, &res)
+			st.Process(r.value, enc, &res)
 			for i := range res.Sessions {
 				closed = append(closed, viaJSON(t, &res.Sessions[i]))
 			}
@@ -321,6 +326,7 @@ type perturber struct {
 	rng      *rand.Rand
 	p        Params
 	explicit bool
+	enc      record.Encoding // of the records made
 	n        int
 	held     []heldRecord
 }
@@ -332,8 +338,8 @@ type heldRecord struct {
 
 var oddPlatforms = []string{" Xbox One ", "PS5", "mac os x", "WEBGL", "Nintendo Switch", "win32", "iPod", "smart fridge", "", "\tandroid"}
 
-func newPerturber(t *testing.T, p Params, seed int64, explicit bool) *perturber {
-	return &perturber{t: t, rng: rand.New(rand.NewPCG(uint64(seed), 0xd1ff)), p: p, explicit: explicit}
+func newPerturber(t *testing.T, p Params, seed int64, explicit bool, enc record.Encoding) *perturber {
+	return &perturber{t: t, rng: rand.New(rand.NewPCG(uint64(seed), 0xd1ff)), p: p, explicit: explicit, enc: enc}
 }
 
 // records returns the records an item becomes: none (a lost event), one,
@@ -347,10 +353,8 @@ func (x *perturber) records(it simulate.Item) []diffRecord {
 	}
 	if it.Event == nil {
 		part := x.rng.IntN(x.p.Partitions) // no key: any partition
-		rec := Record{Partition: part, HasPartition: true}
-		if e, err := event.Unmarshal(it.Raw); err == nil {
-			rec.Event = e // JSON bytes that happen to parse as Protobuf
-		}
+		rec := DecodeRaw(it.Raw, x.enc)    // JSON bytes may happen to parse as Protobuf
+		rec.Partition, rec.HasPartition = part, true
 		return append(out, diffRecord{value: it.Raw, rec: rec})
 	}
 	r := x.rng.Float64()
@@ -402,16 +406,21 @@ func (x *perturber) hold(n int, ev *event.Event) {
 }
 
 func (x *perturber) record(ev *event.Event) diffRecord {
-	b, err := event.Marshal(ev)
+	var b []byte
+	var err error
+	if x.enc == record.EncodingJSON {
+		b, err = event.MarshalJSON(ev)
+	} else {
+		b, err = event.Marshal(ev)
+	}
 	if err != nil {
 		x.t.Fatal(err)
 	}
-	e, err := event.Unmarshal(b)
-	if err != nil {
-		x.t.Fatal(err)
+	rec := DecodeRaw(b, x.enc)
+	if rec.Event == nil {
+		x.t.Fatalf("a %s record of an event does not decode: %s", x.enc, b)
 	}
 	part := Partition(ev.GetPlayerId(), x.p.Partitions)
-	rec := Record{Event: e}
 	if x.explicit {
 		// Another partitioner than the key's: the oracle must follow it.
 		part = Partition(ev.GetPlayerId()+"#", x.p.Partitions)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // ScanNDJSON reads NDJSON in the gateway's JSON form, one item per line in
@@ -59,4 +60,25 @@ func RunNDJSON(r io.Reader, received time.Time, p Params) (*Report, error) {
 		return nil, err
 	}
 	return o.Report(), nil
+}
+
+// DecodeRaw returns the Record of a raw topic record's value in encoding
+// enc (record.RawEncoding of its headers): the event, or the code malformed
+// when it does not decode — in either encoding, and for a content type that
+// names neither — as the pipeline dead-letters it. A JSON value is decoded
+// with the event package's JSON event decoder (the schema's, as the
+// Protobuf value is decoded with the schema's Protobuf decoder). Partition
+// and the server fields are left for the caller.
+func DecodeRaw(value []byte, enc record.Encoding) Record {
+	switch enc {
+	case record.EncodingProtobuf:
+		if e, err := event.Unmarshal(value); err == nil {
+			return Record{Event: e}
+		}
+	case record.EncodingJSON:
+		if it := event.DecodeJSONEvent(value, event.Limits{}); it.Rejection == nil {
+			return Record{Event: it.Event}
+		}
+	}
+	return Record{Code: event.CodeMalformed}
 }

@@ -11,10 +11,12 @@ import (
 	"time"
 
 	"github.com/twmb/franz-go/pkg/kgo"
+	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/jobs"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 // TestPartitionMatchesFranzGo checks the oracle's murmur2 partitioner
@@ -225,5 +227,44 @@ func TestClockSkew(t *testing.T) {
 	}
 	if rep.DeadLetters[event.CodeClockSkew] != 1 {
 		t.Errorf("MaxFuture 2m: dead letters %v", rep.DeadLetters)
+	}
+}
+
+// TestDecodeRawReadsBothEncodings: the same event decodes from its
+// Protobuf and its JSON raw record; what does not decode in the record's
+// encoding, or comes with a content type naming neither, is malformed.
+func TestDecodeRawReadsBothEncodings(t *testing.T) {
+	e := &event.Event{SchemaVersion: 1, EventId: "e1", EventType: event.TypePurchase, GameId: "g", PlayerId: "p",
+		SessionId: "s", Seq: 2, ClientTime: timestamppb.New(time.Unix(1764000000, 123456789)),
+		ReceivedAt: timestamppb.New(time.Unix(1764000001, 0)), Platform: "ios", Country: "DE",
+		Payload: &event.Event_Purchase{Purchase: &event.Purchase{Sku: "gems", Price: 1.99, Currency: "EUR", StoreTransactionId: "T"}}}
+	pb, _ := event.Marshal(e)
+	js, _ := event.MarshalJSON(e)
+	for _, tc := range []struct {
+		name  string
+		value []byte
+		enc   record.Encoding
+		ok    bool
+	}{
+		{"protobuf", pb, record.EncodingProtobuf, true},
+		{"json", js, record.EncodingJSON, true},
+		{"json read as protobuf", []byte(`{"event_id":"e1"}`), record.EncodingProtobuf, false},
+		{"protobuf read as json", pb, record.EncodingJSON, false},
+		{"broken json", []byte(`{"event_id":"e1",}`), record.EncodingJSON, false},
+		{"json not an object", []byte(`["e1"]`), record.EncodingJSON, false},
+		{"unknown content type", js, record.EncodingUnknown, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := DecodeRaw(tc.value, tc.enc)
+			if !tc.ok {
+				if r.Event != nil || r.Code != event.CodeMalformed {
+					t.Fatalf("got %+v, want malformed", r)
+				}
+				return
+			}
+			if r.Code != "" || !proto.Equal(r.Event, e) {
+				t.Fatalf("got %v (code %q), want %v", r.Event, r.Code, e)
+			}
+		})
 	}
 }

@@ -106,14 +106,20 @@ func (t *stage1) Process(rec *kgo.Record, out *engine.Outputs) error {
 	t.active = true
 	r := &t.res
 	t.stage.SetWatermark(t.wm.Current())
-	t.stage.Process(rec.Value, r)
+	t.stage.Process(rec.Value, record.RawEncoding(rec.Headers), r)
 	m := t.p.metrics
 	topics := &t.p.cfg.Topics
 	switch {
 	case r.DeadLetter != nil:
 		dl := record.DeadLetter{Code: r.DeadLetter.Code, Reason: r.DeadLetter.Reason,
 			SourceTopic: rec.Topic, SourcePartition: rec.Partition, SourceOffset: rec.Offset}
-		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value, kgoHeaders(dl.Headers())...)
+		hs := kgoHeaders(dl.Headers())
+		for _, h := range rec.Headers { // the value's encoding travels with it
+			if h.Key == record.HeaderContentType {
+				hs = append(hs, h)
+			}
+		}
+		out.Add(topics.DeadLetter, t.part, rec.Key, rec.Value, hs...)
 		m.deadLetters.WithLabelValues(r.DeadLetter.Code).Inc()
 		m.stats.DeadLetters.Add(1)
 	case r.Drop != jobs.NotDropped:

@@ -8,8 +8,10 @@
 // The topics, in data-flow order (their names are settings, see
 // kafka.Topics; docs/records.md is generated from Formats):
 //
-//   - raw, dead letters: a Protobuf event.Event (package event owns the
-//     schema); dead letters add the headers of DeadLetter.
+//   - raw, dead letters: an event.Event (package event owns the schema),
+//     binary Protobuf or its JSON form, named by the content-type header
+//     (Encoding, RawHeaders, RawEncoding; no header: Protobuf); dead
+//     letters add the headers of DeadLetter.
 //   - enriched, late: the event's JSON plus an "enrichment" member
 //     (AppendEnriched, DecodeEnriched); late adds the header LateHeader.
 //   - sessions: Session as JSON.

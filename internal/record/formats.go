@@ -18,13 +18,17 @@ type Format struct {
 // Formats lists the pipeline's topics in data-flow order.
 func Formats() []Format {
 	return []Format{
-		{Topic: "Raw", Key: "player_id", Encoding: "binary Protobuf `gamepulse.v1.Event` (proto/gamepulse/v1/event.proto; package event)",
-			Writers: "gateway", Readers: "processor stage 1 (jobs), `gamepulse tail`",
-			Notes: "The gateway stamps received_at and the game id of the API key into the event."},
-		{Topic: "DeadLetter", Key: "the raw record's key", Encoding: "the raw record's value, unchanged (binary Protobuf, or the bytes that failed to decode)",
+		{Topic: "Raw", Key: "player_id", Encoding: "binary Protobuf (the default) or JSON, as the setting --raw-encoding of the gateway and the simulator says (Encoding), named in every record by the header: " +
+			"Protobuf is `gamepulse.v1.Event` (proto/gamepulse/v1/event.proto; package event); " +
+			"JSON is one object per record, the event's JSON form exactly as event.AppendJSON writes it (protojson with proto field names), for a stream processor that cannot decode Protobuf (Spark)",
+			Headers: []string{HeaderContentType + ": " + ContentTypeProtobuf + " or " + ContentTypeJSON + " (RawHeaders); a record without it is Protobuf (written before the header existed; RawEncoding)"},
+			Writers: "gateway, `gamepulse simulate --brokers`", Readers: "processor stage 1 (jobs, by RawEncoding of the headers), `gamepulse tail`",
+			Notes: "The gateway stamps received_at, the game id of the API key and (when unset) schema_version into the event, in either encoding. " +
+				"A value that does not decode in its record's encoding (or a content type naming neither) is a malformed dead letter; a JSON value is read by the event package's JSON event decoder (event.DecodeJSONEvent), the gateway's."},
+		{Topic: "DeadLetter", Key: "the raw record's key", Encoding: "the raw record's value, unchanged (binary Protobuf or JSON, or the bytes that failed to decode)",
 			Headers: []string{HeaderCode + ": why, a validation code (event.Validate's, e.g. invalid_value)", HeaderReason + ": why, for a person",
 				HeaderSourceTopic + ": the topic the record came from", HeaderSourcePartition + ": its partition (decimal)",
-				HeaderSourceOffset + ": its offset (decimal)"},
+				HeaderSourceOffset + ": its offset (decimal)", HeaderContentType + ": the raw record's, when it had one (how to read the value)"},
 			Writers: "processor stage 1 (DeadLetter.Headers)", Readers: "loader → dead_letters (DecodeDeadLetter), `gamepulse tail`",
 			Notes: "Missing headers decode as empty strings and -1; a malformed or negative number is an error."},
 		{Topic: "Enriched", Key: "player_id (EnrichedKey)", Encoding: "JSON: the event's JSON (event.AppendJSON, protojson names) plus the member \"enrichment\" (AppendEnriched)",

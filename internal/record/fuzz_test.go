@@ -167,3 +167,29 @@ func FuzzDecodePartials(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRawEncoding: any headers read as one of the three encodings, never a
+// panic, and a known encoding's content type is the value that named it.
+func FuzzRawEncoding(f *testing.F) {
+	f.Add("content-type", []byte(record.ContentTypeJSON), "content-type", []byte(record.ContentTypeProtobuf))
+	f.Add("x", []byte{0xff}, "content-type", []byte("text/csv"))
+	f.Fuzz(func(t *testing.T, k1 string, v1 []byte, k2 string, v2 []byte) {
+		hs := []record.Header{{Key: k1, Value: v1}, {Key: k2, Value: v2}}
+		enc := record.RawEncoding(hs)
+		last := ""
+		seen := false
+		for _, h := range hs {
+			if h.Key == record.HeaderContentType {
+				last, seen = string(h.Value), true
+			}
+		}
+		switch {
+		case !seen && enc != record.EncodingProtobuf:
+			t.Fatalf("no content-type, got %s", enc)
+		case seen && enc != record.EncodingUnknown && enc.ContentType() != last:
+			t.Fatalf("content-type %q read as %s", last, enc)
+		case seen && enc == record.EncodingUnknown && (last == record.ContentTypeJSON || last == record.ContentTypeProtobuf):
+			t.Fatalf("content-type %q read as unknown", last)
+		}
+	})
+}

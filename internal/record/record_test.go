@@ -264,3 +264,36 @@ func TestPartialsRoundTripEveryKind(t *testing.T) {
 		}
 	}
 }
+
+// TestRawEncodingRoundTrip: the headers of each encoding read back as it;
+// no header is Protobuf; the last content-type header counts; a content
+// type naming neither is record.EncodingUnknown; the setting's names parse.
+func TestRawEncodingRoundTrip(t *testing.T) {
+	for _, enc := range []record.Encoding{record.EncodingProtobuf, record.EncodingJSON} {
+		if got := record.RawEncoding(record.RawHeaders(enc)); got != enc {
+			t.Errorf("record.RawEncoding(record.RawHeaders(%s)) = %s", enc, got)
+		}
+		if got, ok := record.ParseEncoding(enc.String()); !ok || got != enc {
+			t.Errorf("record.ParseEncoding(%q) = %s, %v", enc.String(), got, ok)
+		}
+	}
+	for _, tc := range []struct {
+		name    string
+		headers []record.Header
+		want    record.Encoding
+	}{
+		{"none", nil, record.EncodingProtobuf},
+		{"other headers", []record.Header{{Key: "trace", Value: []byte("x")}}, record.EncodingProtobuf},
+		{"json", []record.Header{{Key: "trace"}, {Key: record.HeaderContentType, Value: []byte(record.ContentTypeJSON)}}, record.EncodingJSON},
+		{"last wins", []record.Header{{Key: record.HeaderContentType, Value: []byte(record.ContentTypeJSON)}, {Key: record.HeaderContentType, Value: []byte(record.ContentTypeProtobuf)}}, record.EncodingProtobuf},
+		{"unknown", []record.Header{{Key: record.HeaderContentType, Value: []byte("text/csv")}}, record.EncodingUnknown},
+		{"empty", []record.Header{{Key: record.HeaderContentType}}, record.EncodingUnknown},
+	} {
+		if got := record.RawEncoding(tc.headers); got != tc.want {
+			t.Errorf("%s: RawEncoding = %s, want %s", tc.name, got, tc.want)
+		}
+	}
+	if _, ok := record.ParseEncoding("avro"); ok {
+		t.Error("ParseEncoding accepted avro")
+	}
+}

@@ -23,7 +23,7 @@ type Kind int
 // The encodings of the pipeline's topics.
 const (
 	Unknown  Kind = iota // not a pipeline topic: JSON if it is JSON
-	Event                // a binary Protobuf event.Event (raw events, dead letters)
+	Event                // an event.Event, binary Protobuf or JSON by the content-type header (raw events, dead letters)
 	JSON                 // the processor's JSON outputs (enriched, late, sessions, KPI, alerts)
 	Internal             // the processor's stage 1 → stage 2 records (record.DecodePartials: KPI partials, watermark marks, ledger deltas)
 )
@@ -43,18 +43,32 @@ func KindOf(t kafka.Topics, partials, topic string) Kind {
 }
 
 // DecodeValue decodes a record value of kind k into JSON: an event through
-// the event schema (the JSON form the gateway takes and the warehouse shows),
-// a JSON value as it is. A nil value (a tombstone) is JSON null. The error
-// says why the value could not be decoded.
-func DecodeValue(k Kind, v []byte) (json.RawMessage, error) {
+// the event schema (the JSON form the gateway takes and the warehouse
+// shows), read in encoding enc (record.RawEncoding of the record's headers:
+// binary Protobuf or JSON), a JSON value as it is. A nil value (a
+// tombstone) is JSON null. The error says why the value could not be
+// decoded.
+func DecodeValue(k Kind, enc record.Encoding, v []byte) (json.RawMessage, error) {
 	if v == nil {
 		return json.RawMessage("null"), nil
 	}
 	switch k {
 	case Event:
-		e, err := event.Unmarshal(v)
-		if err != nil {
-			return nil, fmt.Errorf("not a Protobuf event: %w", err)
+		var e *event.Event
+		switch enc {
+		case record.EncodingProtobuf:
+			var err error
+			if e, err = event.Unmarshal(v); err != nil {
+				return nil, fmt.Errorf("not a Protobuf event: %w", err)
+			}
+		case record.EncodingJSON:
+			it := event.DecodeJSONEvent(v, event.Limits{})
+			if it.Rejection != nil {
+				return nil, fmt.Errorf("not a JSON event: %s", it.Rejection.Reason)
+			}
+			e = it.Event
+		default:
+			return nil, errors.New("the " + record.HeaderContentType + " header names no event encoding")
 		}
 		b, err := event.MarshalJSON(e)
 		if err != nil {
@@ -176,7 +190,7 @@ func AppendLine(b []byte, r *kgo.Record, k Kind) []byte {
 		}
 		l.Headers = append(l.Headers, th)
 	}
-	v, err := DecodeValue(k, r.Value)
+	v, err := DecodeValue(k, record.RawEncoding(r.Headers), r.Value)
 	if err == nil {
 		l.Value = v
 		if out, err := marshalLine(l); err == nil {

@@ -53,6 +53,46 @@ func TestAnEventWithNewlineBytesIsOneDecodedLine(t *testing.T) {
 	}
 }
 
+// A raw record is decoded by its content-type header: the same event in
+// either encoding prints the same value, and JSON that is no event, or a
+// header naming neither encoding, is a decode error.
+func TestRawRecordsOfBothEncodingsPrintTheSameEvent(t *testing.T) {
+	e := &event.Event{SchemaVersion: 1, EventId: "e-1", EventType: event.TypeLogin, GameId: "g1",
+		PlayerId: "p-1", SessionId: "s-1", Seq: 3, ClientTime: timestamppb.New(time.Unix(1764000000, 5)),
+		ReceivedAt: timestamppb.New(time.Unix(1764000001, 0)), Payload: &event.Event_Login{Login: &event.Login{Method: "guest"}}}
+	pb, _ := event.Marshal(e)
+	js, _ := event.MarshalJSON(e)
+	hdr := func(enc record.Encoding) []kgo.RecordHeader {
+		return []kgo.RecordHeader{{Key: record.HeaderContentType, Value: []byte(enc.ContentType())}}
+	}
+	for _, tc := range []struct {
+		name    string
+		value   []byte
+		headers []kgo.RecordHeader
+		wantErr bool
+	}{
+		{"protobuf without header", pb, nil, false},
+		{"protobuf", pb, hdr(record.EncodingProtobuf), false},
+		{"json", js, hdr(record.EncodingJSON), false},
+		{"json without header", js, nil, true},
+		{"broken json", []byte(`{"event_id":}`), hdr(record.EncodingJSON), true},
+		{"unknown content type", js, []kgo.RecordHeader{{Key: record.HeaderContentType, Value: []byte("text/csv")}}, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			l := line(t, &kgo.Record{Topic: "raw", Value: tc.value, Headers: tc.headers}, Event)
+			if tc.wantErr {
+				if l.DecodeError == "" || l.ValueBase64 == "" {
+					t.Fatalf("want a decode error and the bytes in base64, got %+v", l)
+				}
+				return
+			}
+			if l.DecodeError != "" || string(l.Value) != string(js) {
+				t.Fatalf("got %s (%s), want %s", l.Value, l.DecodeError, js)
+			}
+		})
+	}
+}
+
 func jsonEqual(a, b any) bool {
 	x, _ := json.Marshal(a)
 	y, _ := json.Marshal(b)

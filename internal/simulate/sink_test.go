@@ -21,6 +21,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/gamepulse/gamepulse/internal/event"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 var testLimits = event.Limits{MaxEvents: 1000, MaxEventBytes: 32 << 10, MaxDepth: 16}
@@ -305,7 +306,17 @@ func TestHTTPSinkErrors(t *testing.T) {
 	})
 }
 
+// TestKafkaSink: in each raw encoding, every item is one record under the
+// encoding's content-type header; an event is keyed by its player, in the
+// encoding, with received_at stamped (and the caller's event unchanged);
+// any other item is its raw bytes, which decode in neither encoding.
 func TestKafkaSink(t *testing.T) {
+	for _, enc := range []record.Encoding{record.EncodingProtobuf, record.EncodingJSON} {
+		t.Run(enc.String(), func(t *testing.T) { testKafkaSink(t, enc) })
+	}
+}
+
+func testKafkaSink(t *testing.T, enc record.Encoding) {
 	c, err := kfake.NewCluster(kfake.SeedTopics(1, "events"))
 	if err != nil {
 		t.Fatal(err)
@@ -318,7 +329,7 @@ func TestKafkaSink(t *testing.T) {
 	defer cl.Close()
 
 	items, _ := testItems(t, 600)
-	s := NewKafkaSink(cl, "events")
+	s := NewKafkaSink(cl, "events", enc)
 	received := time.Date(2026, 11, 25, 18, 20, 1, 234_000_000, time.UTC)
 	s.now = func() time.Time { return received }
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -341,16 +352,32 @@ func TestKafkaSink(t *testing.T) {
 		}
 		recs = append(recs, fs.Records()...)
 	}
+	raws := 0
 	for i, r := range recs {
+		if got := record.RawEncoding(r.Headers); got != enc || len(r.Headers) != 1 {
+			t.Fatalf("record %d: headers %v, want content-type %s", i, r.Headers, enc.ContentType())
+		}
 		it := items[i]
 		if it.Event == nil {
 			if !bytes.Equal(r.Value, it.Raw) || r.Key != nil {
 				t.Fatalf("record %d: raw item not sent as is", i)
 			}
+			if enc == record.EncodingJSON {
+				if d := event.DecodeJSONEvent(r.Value, event.Limits{}); d.Rejection == nil {
+					t.Fatalf("record %d: malformed item %q decodes as JSON", i, r.Value)
+				}
+			}
+			raws++
 			continue
 		}
-		ev, err := event.Unmarshal(r.Value)
-		if err != nil {
+		var ev *event.Event
+		if enc == record.EncodingJSON {
+			d := event.DecodeJSONEvent(r.Value, event.Limits{})
+			if d.Rejection != nil {
+				t.Fatalf("record %d: %v: %s", i, d.Rejection, r.Value)
+			}
+			ev = d.Event
+		} else if ev, err = event.Unmarshal(r.Value); err != nil {
 			t.Fatalf("record %d: %v", i, err)
 		}
 		if !ev.ReceivedAt.AsTime().Equal(received) {
@@ -366,6 +393,9 @@ func TestKafkaSink(t *testing.T) {
 		if !proto.Equal(ev, it.Event) {
 			t.Fatalf("record %d differs:\n%v\n%v", i, ev, it.Event)
 		}
+	}
+	if raws == 0 {
+		t.Fatal("the items hold no malformed raw bytes: the test checks too little")
 	}
 }
 

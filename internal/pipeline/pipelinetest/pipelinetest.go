@@ -25,6 +25,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/oracle"
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/simulate"
 )
 
@@ -59,6 +60,11 @@ func SimConfig(seed int64, rate float64) simulate.Config {
 // sink (keyed by player, binary Protobuf, received_at stamped), and returns
 // the largest client_time among them.
 func Produce(ctx context.Context, opts []kgo.Opt, topic string, sim simulate.Config, n int, progress func(sent int)) (time.Time, error) {
+	return ProduceEncoded(ctx, opts, topic, record.EncodingProtobuf, sim, n, progress)
+}
+
+// ProduceEncoded is Produce in raw encoding enc.
+func ProduceEncoded(ctx context.Context, opts []kgo.Opt, topic string, enc record.Encoding, sim simulate.Config, n int, progress func(sent int)) (time.Time, error) {
 	g, err := simulate.New(sim)
 	if err != nil {
 		return time.Time{}, err
@@ -68,7 +74,7 @@ func Produce(ctx context.Context, opts []kgo.Opt, topic string, sim simulate.Con
 		return time.Time{}, err
 	}
 	defer cl.Close()
-	sink := simulate.NewKafkaSink(cl, topic)
+	sink := simulate.NewKafkaSink(cl, topic, enc)
 	var max time.Time
 	items := make([]simulate.Item, 0, 5000)
 	for i := 0; i < n; i++ {
@@ -172,7 +178,8 @@ func WaitCaughtUp(ctx context.Context, opts []kgo.Opt, appID string, topics kafk
 }
 
 // RunOracle reads the raw topic (read_committed) and runs the oracle over
-// it, partition by partition in offset order.
+// it, partition by partition in offset order, each record in the encoding
+// its content-type header names.
 func RunOracle(ctx context.Context, opts []kgo.Opt, topic string, p oracle.Params) (*oracle.Report, error) {
 	recs, err := kafka.ReadAll(ctx, opts, topic)
 	if err != nil {
@@ -189,13 +196,8 @@ func RunOracle(ctx context.Context, opts []kgo.Opt, topic string, p oracle.Param
 		return nil, err
 	}
 	for _, r := range recs {
-		rec := oracle.Record{Partition: int(r.Partition), HasPartition: true}
-		e := &event.Event{}
-		if err := proto.Unmarshal(r.Value, e); err != nil {
-			rec.Code = event.CodeMalformed
-		} else {
-			rec.Event = e
-		}
+		rec := oracle.DecodeRaw(r.Value, record.RawEncoding(r.Headers))
+		rec.Partition, rec.HasPartition = int(r.Partition), true
 		o.Add(rec)
 	}
 	return o.Report(), nil
