@@ -439,3 +439,27 @@ func TestDialRejectsBadSessionAndRemote(t *testing.T) {
 	}
 	c.Close()
 }
+
+func TestCreateDedupViewBuildsDeduplicateWithinWatermark(t *testing.T) {
+	f := newFakeSpark(t, func(string, map[string]any) ([]map[string]any, error) {
+		return []map[string]any{{"sessionId": testSession, "serverSideSessionId": "srv-1"}}, nil
+	})
+	c := dialFake(t, f, "")
+	if err := c.CreateDedupView(context.Background(), "dedup", "valid", []string{"event_id"}); err != nil {
+		t.Fatal(err)
+	}
+	calls := f.calls()
+	if len(calls) != 1 {
+		t.Fatalf("calls %+v", calls)
+	}
+	cmd := at(calls[0].req, "plan", "command", "createDataframeView")
+	want := map[string]any{
+		"name": "dedup", "replace": true,
+		"input": map[string]any{"deduplicate": map[string]any{
+			"input":       map[string]any{"read": map[string]any{"namedTable": map[string]any{"unparsedIdentifier": "valid"}}},
+			"columnNames": []any{"event_id"}, "withinWatermark": true}},
+	}
+	if !reflect.DeepEqual(cmd, want) {
+		t.Errorf("createDataframeView\n got %v\nwant %v", cmd, want)
+	}
+}
