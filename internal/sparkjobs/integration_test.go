@@ -158,7 +158,9 @@ func (e *env) produce(in input) {
 	e.t.Helper()
 	var recs []*kgo.Record
 	for i, v := range in.values {
-		recs = append(recs, &kgo.Record{Topic: e.topics.Raw, Key: in.keys[i], Value: v})
+		// As the gateway writes the JSON raw encoding (record.RawHeaders).
+		recs = append(recs, &kgo.Record{Topic: e.topics.Raw, Key: in.keys[i], Value: v,
+			Headers: []kgo.RecordHeader{{Key: "content-type", Value: []byte("application/json")}}})
 	}
 	if err := e.kc.ProduceSync(e.ctx, recs...).FirstErr(); err != nil {
 		e.t.Fatal(err)
@@ -334,6 +336,9 @@ func TestSparkJobsMatchGoEngine(t *testing.T) {
 			// Spark's, not protojson's error text.
 			case dl.Code != event.CodeMalformed && dl.Reason != want.Reason:
 				t.Errorf("offset %d: reason %q, Go engine %q", dl.SourceOffset, dl.Reason, want.Reason)
+			}
+			if n := len(rec.Headers); n != 6 || rec.Headers[n-1].Key != "content-type" || string(rec.Headers[n-1].Value) != "application/json" {
+				t.Errorf("offset %d: headers %v, want the five of DeadLetter and the raw record's content-type", dl.SourceOffset, rec.Headers)
 			}
 			if dl.SourceTopic != e.topics.Raw || !bytes.Equal(rec.Value, allValues[dl.SourceOffset]) {
 				t.Errorf("offset %d: source topic %q or value not the raw record's", dl.SourceOffset, dl.SourceTopic)

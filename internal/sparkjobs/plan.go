@@ -239,7 +239,7 @@ func Plan(cfg Config) ([]Step, error) {
 		return out
 	}
 	source := func(topic string, bound int64) map[string]string {
-		m := kafkaOpts(map[string]string{"subscribe": topic, "startingOffsets": cfg.StartingOffsets})
+		m := kafkaOpts(map[string]string{"subscribe": topic, "startingOffsets": cfg.StartingOffsets, "includeHeaders": "true"})
 		if bound > 0 {
 			m["maxOffsetsPerTrigger"] = strconv.FormatInt(bound, 10)
 		}

@@ -140,7 +140,7 @@ func TestPlanFillsSettings(t *testing.T) {
 		}
 	}
 	raw := step(t, steps, ViewRaw)
-	for k, v := range map[string]string{"subscribe": "r.raw", "startingOffsets": "latest", "maxOffsetsPerTrigger": "5000",
+	for k, v := range map[string]string{"subscribe": "r.raw", "startingOffsets": "latest", "maxOffsetsPerTrigger": "5000", "includeHeaders": "true",
 		"kafka.security.protocol": "SSL", "kafka.bootstrap.servers": "k1:9092,k2:9092"} {
 		if raw.Options[k] != v {
 			t.Errorf("raw view option %s = %q, want %q", k, raw.Options[k], v)

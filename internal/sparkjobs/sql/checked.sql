@@ -3,21 +3,32 @@
 -- for a valid event) and its signed revenue in micro-USD (rule 4).
 --
 -- Input: ${raw_view}, a streaming Kafka read of the raw topic (key, value,
--- topic, partition, offset, headers). Values are the raw topic's JSON form:
+-- topic, partition, offset, headers). A record's encoding is its last
+-- content-type header (record.RawEncoding): application/json is read; a
+-- record without one, or with application/x-protobuf, is Protobuf, which
+-- Spark cannot decode (a malformed dead letter here, read by the Go
+-- engine); any other content type is malformed, as in the Go engine.
+-- JSON values are the raw topic's JSON form:
 -- event.AppendJSON's (protojson names, int64/uint64 as strings, timestamps
 -- as RFC 3339 strings, the payload as the member named by its oneof field).
 -- The checks and their order are internal/jobs' Validator.Check; the
 -- reasons are its sentences.
 WITH parsed AS (
   SELECT
-    key, value, topic, partition, offset,
+    key, value, topic, partition, offset, headers,
+    element_at(filter(headers, h -> h.key = 'content-type'), -1).value AS content_type,
     CAST(value AS STRING) AS json,
     from_json(CAST(value AS STRING), ${event_schema}) AS e
   FROM ${raw_view}
 ),
 fields AS (
   SELECT
-    key, value, topic, partition, offset, e,
+    key, value, topic, partition, offset, headers, e,
+    CASE
+      WHEN content_type IS NULL OR content_type = CAST('application/x-protobuf' AS BINARY) THEN 'protobuf'
+      WHEN content_type = CAST('application/json' AS BINARY) THEN 'json'
+      ELSE 'unknown'
+    END AS encoding,
     -- a valid JSON object: what protojson decodes at all
     (e IS NOT NULL AND try_parse_json(json) IS NOT NULL AND startswith(ltrim(json), '{')) AS decoded,
     coalesce(e.schema_version, 0) AS schema_version,
@@ -82,8 +93,12 @@ priced AS (
 checked AS (
   SELECT p.*,
     CASE
-      WHEN NOT decoded THEN named_struct('code', 'malformed', 'reason', 'record value is not a JSON Event object')
-      WHEN payloads > 1 THEN named_struct('code', 'malformed', 'reason', 'record value sets more than one payload member')
+      WHEN encoding = 'unknown' THEN named_struct('code', 'malformed',
+        'reason', 'record has a content-type header that is neither application/x-protobuf nor application/json')
+      WHEN encoding = 'protobuf' THEN named_struct('code', 'malformed',
+        'reason', 'record value is Protobuf, which the Spark engine cannot decode (the raw encoding must be JSON)')
+      WHEN NOT decoded THEN named_struct('code', 'malformed', 'reason', 'record value is not a JSON Event: not a JSON object')
+      WHEN payloads > 1 THEN named_struct('code', 'malformed', 'reason', 'record value is not a JSON Event: more than one payload member')
       WHEN schema_version > ${schema_version} THEN named_struct('code', 'unsupported_version',
         'reason', format_string('schema_version %d is not supported (newest: %d)', schema_version, ${schema_version}))
       WHEN event_id = '' THEN named_struct('code', 'missing_field', 'reason', 'missing required field: event_id')
@@ -161,7 +176,7 @@ checked AS (
   FROM priced p
 )
 SELECT
-  key, value, topic, partition, offset,
+  key, value, topic, partition, offset, headers,
   dead.code AS code, dead.reason AS reason,
   e, event_id, event_type, game_id, player_id, session_id,
   -- the event time: client_time truncated to the millisecond
