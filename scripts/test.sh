@@ -11,6 +11,10 @@
 #      the dashboards' queries (Debian's prometheus package, unpacked into
 #      .cache/prometheus); then a real Prometheus scraping a running demo.
 #   7. the live page in headless Chromium (Debian's chromium package).
+#   8. (between 4 and 5) Apache Spark: a Spark Connect server (pyspark 4.2.0
+#      from PyPI into .cache/spark, the Kafka connector from Maven Central),
+#      the Spark Connect client and the Spark engine's jobs against it and
+#      the real Kafka, then Spark stopped.
 # It installs what it needs itself and caches downloads under .cache/.
 #
 # Environment: FUZZTIME (default 10s per target), SKIP_FUZZ=1, GOFLAGS as usual.
@@ -61,7 +65,11 @@ fi
 step "real Apache Kafka"
 KDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-kafka.XXXXXX")
 FDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-fakesnow.XXXXXX")
+SDIR=$(mktemp -d "${TMPDIR:-/tmp}/gamepulse-spark.XXXXXX")
 cleanup() {
+  scripts/spark.sh stop "$SDIR" >/dev/null 2>&1 || true
+  cp "$SDIR/spark.log" artifacts/spark-server.log 2>/dev/null || true
+  rm -rf "$SDIR"
   scripts/fakesnow.sh stop "$FDIR" >/dev/null 2>&1 || true
   cp "$FDIR/fakesnow.log" artifacts/fakesnow.log 2>/dev/null || true
   rm -rf "$FDIR"
@@ -76,6 +84,15 @@ echo "Kafka at $BOOTSTRAP"
 step "integration tests against real Kafka (one package at a time: some stop and restart the broker)"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_KAFKA_DIR=$KDIR \
   go test -tags integration -race -count=1 -p 1 -v ./internal/integration/ ./internal/engine/... 2>&1 | tee artifacts/integration.log
+
+step "Spark Connect server (pyspark 4.2.0 from PyPI into .cache/spark, the Kafka connector from Maven Central)"
+SPARK_REMOTE=$(SPARK_WATCH_PID=$$ scripts/spark.sh start "$SDIR")
+echo "Spark Connect at $SPARK_REMOTE"
+
+step "Spark: the Spark Connect client (kill -9 and restart of the server included) and the Spark engine's jobs, against real Spark and Kafka"
+GAMEPULSE_TEST_SPARK_REMOTE=$SPARK_REMOTE GAMEPULSE_TEST_SPARK_DIR=$SDIR GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP \
+  go test -tags integration -count=1 -p 1 -timeout 20m -v $(go list ./internal/spark... | tr '\n' ' ') 2>&1 | tee artifacts/spark.log
+scripts/spark.sh stop "$SDIR" >/dev/null
 
 step "fakesnow (Snowflake emulator, from PyPI into .cache/fakesnow)"
 FAKESNOW=$(FAKESNOW_WATCH_PID=$$ scripts/fakesnow.sh start "$FDIR")
