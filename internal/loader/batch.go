@@ -7,6 +7,7 @@ import (
 
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gamepulse/gamepulse/internal/record"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
@@ -26,6 +27,12 @@ func (b *batch) rows() int { return b.b.Rows() }
 
 // add maps one record to its row. A record that does not decode becomes a
 // dead_letters row with the reason, so that nothing is dropped silently.
+// The rows of an at-least-once producer's records (record.AtLeastOnce: the
+// delivery header) go to Batch.AtLeastOnce, which the warehouse appends by
+// key, so that a copy the producer wrote again at another offset is loaded
+// once; their KPI and completeness rows are upserts by key already. A
+// record that does not decode has no key to tell its copies by: its dead
+// letter takes the plain path.
 func (l *Loader) add(b *batch, r *kgo.Record) {
 	if b.next == nil {
 		b.next = map[warehouse.TopicPartition]int64{}
@@ -42,13 +49,16 @@ func (l *Loader) add(b *batch, r *kgo.Record) {
 	b.bytes += len(r.Value)
 	pos := warehouse.Position{Topic: r.Topic, Partition: r.Partition, Offset: r.Offset}
 	t := &l.cfg.Topics
+	alo := record.AtLeastOnce(r.Headers)
+	k := &b.b.AtLeastOnce
 	var err error
 	switch r.Topic {
 	case t.Enriched:
 		var row warehouse.EventRow
 		if row, err = warehouse.DecodeEnriched(r.Value); err == nil {
 			row.Pos = pos
-			b.b.Events = append(b.b.Events, row)
+			dst := pick(alo, &b.b.Events, &k.Events)
+			*dst = append(*dst, row)
 			if !row.ReceivedAt.IsZero() {
 				b.accepted = append(b.accepted, row.ReceivedAt)
 			}
@@ -57,15 +67,16 @@ func (l *Loader) add(b *batch, r *kgo.Record) {
 		var row warehouse.SessionRow
 		if row, err = warehouse.DecodeSession(r.Value); err == nil {
 			row.Pos = pos
-			b.b.Sessions = append(b.b.Sessions, row)
+			dst := pick(alo, &b.b.Sessions, &k.Sessions)
+			*dst = append(*dst, row)
 		}
 	case t.KPI:
-		var k *warehouse.KPIRow
+		var kr *warehouse.KPIRow
 		var c *warehouse.CompletenessRow
-		if k, c, err = warehouse.DecodeKPI(r.Key, r.Value); err == nil {
-			if k != nil {
-				k.Pos = pos
-				b.b.KPIs = append(b.b.KPIs, *k)
+		if kr, c, err = warehouse.DecodeKPI(r.Key, r.Value); err == nil {
+			if kr != nil {
+				kr.Pos = pos
+				b.b.KPIs = append(b.b.KPIs, *kr)
 			}
 			if c != nil {
 				c.Pos = pos
@@ -76,7 +87,8 @@ func (l *Loader) add(b *batch, r *kgo.Record) {
 		var row warehouse.AlertRow
 		if row, err = warehouse.DecodeAlert(r.Value); err == nil {
 			row.Pos = pos
-			b.b.Alerts = append(b.b.Alerts, row)
+			dst := pick(alo, &b.b.Alerts, &k.Alerts)
+			*dst = append(*dst, row)
 		}
 	case t.DeadLetter:
 		hs := make([]warehouse.Header, len(r.Headers))
@@ -86,7 +98,8 @@ func (l *Loader) add(b *batch, r *kgo.Record) {
 		var row warehouse.DeadLetterRow
 		if row, err = warehouse.DecodeDeadLetter(r.Value, hs); err == nil {
 			row.Pos = pos
-			b.b.DeadLetters = append(b.b.DeadLetters, row)
+			dst := pick(alo, &b.b.DeadLetters, &k.DeadLetters)
+			*dst = append(*dst, row)
 		}
 	default:
 		err = fmt.Errorf("record of unexpected topic %s", r.Topic)
@@ -97,6 +110,14 @@ func (l *Loader) add(b *batch, r *kgo.Record) {
 		b.b.DeadLetters = append(b.b.DeadLetters, warehouse.DeadLetterRow{Code: "load_rejected", Reason: err.Error(),
 			Original: append([]byte(nil), r.Value...), SourceTopic: r.Topic, SourcePartition: r.Partition, SourceOffset: r.Offset, Pos: pos})
 	}
+}
+
+// pick returns keyed when atLeastOnce, else plain.
+func pick[T any](atLeastOnce bool, plain, keyed *T) *T {
+	if atLeastOnce {
+		return keyed
+	}
+	return plain
 }
 
 // warehouse returns the batch with its offsets, in a stable order.

@@ -8,6 +8,11 @@
 // crash, a rebalance or a redelivery can neither lose a row nor apply one
 // twice. Kafka offsets are committed too, after each batch, only so that
 // consumer lag shows in the usual tools.
+//
+// A producer that may write a record twice at different offsets (Spark's
+// at-least-once Kafka sink) marks its records with the delivery header
+// (record.AtLeastOnce); their rows go to warehouse.Batch.AtLeastOnce, which
+// the warehouse appends only when their natural key is not loaded yet.
 package loader
 
 import (

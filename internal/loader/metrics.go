@@ -86,7 +86,9 @@ func (m *Metrics) observe(b *warehouse.Batch, start time.Time, took time.Duratio
 	if m.active != nil {
 		m.active.observe(start, start.Add(took))
 	}
-	byTable := [len(Tables)]int{len(b.Events), len(b.Sessions), len(b.KPIs), len(b.Completeness), len(b.Alerts), len(b.DeadLetters)}
+	k := &b.AtLeastOnce // rows applied, copies among them: the sink does not say which it skipped
+	byTable := [len(Tables)]int{len(b.Events) + len(k.Events), len(b.Sessions) + len(k.Sessions), len(b.KPIs), len(b.Completeness),
+		len(b.Alerts) + len(k.Alerts), len(b.DeadLetters) + len(k.DeadLetters)}
 	for i, t := range Tables {
 		m.rows.WithLabelValues(t).Add(float64(byTable[i]))
 	}

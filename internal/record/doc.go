@@ -23,5 +23,8 @@
 //
 // The package also holds the two helpers every producer of these records
 // needs once: minute flooring (FloorMinute, FloorMs) and the varint Reader.
+// A producer that may write a record twice (Spark's at-least-once Kafka
+// sink) marks its records with the delivery header (AtLeastOnceHeaders,
+// AtLeastOnce), so that the loader loads each row once by its key.
 // It imports only package event.
 package record

@@ -24,7 +24,8 @@
 // runs Migrations translated into its types (as snowflake.Migrations
 // does); Apply and Replay follow the steps below, in one transaction, with
 // ReadOffsets, Batch.Since, LatestKPIs, LatestCompleteness, ReplayBatch,
-// CheckLoaded and DeleteRanges; Dialect returns its SQL for the Dialect
+// CheckLoaded and DeleteRanges, and KeyedRows.FirstByKey and Span for the
+// rows of at-least-once producers; Dialect returns its SQL for the Dialect
 // fragments. Its tests run warehousetest.Run and the reporttest tests;
 // backend.Open gets its URL scheme.
 //
@@ -43,8 +44,20 @@
 //     versions the later row; a stored row is replaced only when the new
 //     version ≥ the stored one) and completeness rows (the later row wins:
 //     each carries the sums so far);
-//  4. appends events, sessions, alerts and dead letters;
+//  4. appends events, sessions, alerts and dead letters; those of
+//     at-least-once producers (Batch.AtLeastOnce) only when no row with
+//     the same natural key is stored or earlier in the batch (KeyedRows);
 //  5. writes the new next offsets (never backwards) and commits.
+//
+// Exactly once per offset is exactly once per row when the producer writes
+// each record once, as the Go engine does (Kafka transactions). A producer
+// with an at-least-once sink (Spark's Kafka sink, after a restart from its
+// checkpoint) may write a record again at a new offset; it marks its records
+// with a header (record.AtLeastOnce), the loader puts their rows in
+// Batch.AtLeastOnce, and step 4 skips the copies by key. Its KPI and
+// completeness rows need nothing more: a copy repeats its row and version,
+// and the upsert of step 3 leaves the row as it was (its kafka_* columns
+// then name the copy's position).
 //
 // Any error rolls the whole transaction back: a batch is never half
 // applied, and its offsets stay where they were. On start and on every

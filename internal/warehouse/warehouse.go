@@ -105,12 +105,46 @@ type Batch struct {
 	Completeness []CompletenessRow
 	Alerts       []AlertRow
 	DeadLetters  []DeadLetterRow
-	Offsets      []Offset
+	// AtLeastOnce holds the append-only tables' rows read from records of
+	// an at-least-once producer (record.AtLeastOnce), which may hold copies
+	// of rows at other offsets: see KeyedRows. KPI and completeness rows of
+	// such records are in KPIs and Completeness, whose upserts by key make
+	// a copy a no-op.
+	AtLeastOnce KeyedRows
+	Offsets     []Offset
+}
+
+// KeyedRows are rows that a sink appends only when no row with the same
+// natural key is stored or earlier in the batch (FirstByKey), in the same
+// transaction as the rest of the batch. The keys:
+//
+//	events        event_id, looked up only among events whose event_time
+//	              lies in the batch's range of event times (EventTimes):
+//	              a copy has its original's event_time
+//	sessions      session_id, start_time (a session split by a gap is two rows)
+//	alerts        rule, subject, window_start
+//	dead_letters  source_topic, source_partition, source_offset; a dead
+//	              letter whose source is unknown (offset -1) has no key and
+//	              is always appended
+//
+// The existence checks cost a read of the table (of its recent part for
+// events); rows outside KeyedRows take the plain append path.
+type KeyedRows struct {
+	Events      []EventRow
+	Sessions    []SessionRow
+	Alerts      []AlertRow
+	DeadLetters []DeadLetterRow
+}
+
+// Rows returns the number of rows in k.
+func (k *KeyedRows) Rows() int {
+	return len(k.Events) + len(k.Sessions) + len(k.Alerts) + len(k.DeadLetters)
 }
 
 // Rows returns the number of rows in b.
 func (b *Batch) Rows() int {
-	return len(b.Events) + len(b.Sessions) + len(b.KPIs) + len(b.Completeness) + len(b.Alerts) + len(b.DeadLetters)
+	return len(b.Events) + len(b.Sessions) + len(b.KPIs) + len(b.Completeness) + len(b.Alerts) + len(b.DeadLetters) +
+		b.AtLeastOnce.Rows()
 }
 
 // Validate reports whether b is consistent: each partition appears once in
@@ -178,6 +212,27 @@ func (b *Batch) eachPosition(fn func(table string, p Position) error) error {
 			return err
 		}
 	}
+	k := &b.AtLeastOnce
+	for i := range k.Events {
+		if err := fn("events", k.Events[i].Pos); err != nil {
+			return err
+		}
+	}
+	for i := range k.Sessions {
+		if err := fn("sessions", k.Sessions[i].Pos); err != nil {
+			return err
+		}
+	}
+	for i := range k.Alerts {
+		if err := fn("alerts", k.Alerts[i].Pos); err != nil {
+			return err
+		}
+	}
+	for i := range k.DeadLetters {
+		if err := fn("dead_letters", k.DeadLetters[i].Pos); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 
@@ -210,6 +265,15 @@ func (b *Batch) Since(stored map[TopicPartition]int64) Batch {
 		Alerts:       filter(b.Alerts, func(r *AlertRow) bool { return keep(r.Pos) }),
 		DeadLetters:  filter(b.DeadLetters, func(r *DeadLetterRow) bool { return keep(r.Pos) }),
 	}
+	if b.AtLeastOnce.Rows() > 0 {
+		k := &b.AtLeastOnce
+		out.AtLeastOnce = KeyedRows{
+			Events:      filter(k.Events, func(r *EventRow) bool { return keep(r.Pos) }),
+			Sessions:    filter(k.Sessions, func(r *SessionRow) bool { return keep(r.Pos) }),
+			Alerts:      filter(k.Alerts, func(r *AlertRow) bool { return keep(r.Pos) }),
+			DeadLetters: filter(k.DeadLetters, func(r *DeadLetterRow) bool { return keep(r.Pos) }),
+		}
+	}
 	for _, o := range b.Offsets {
 		if n, ok := stored[TopicPartition{o.Topic, o.Partition}]; !ok || o.Next > n {
 			out.Offsets = append(out.Offsets, o)
@@ -219,7 +283,8 @@ func (b *Batch) Since(stored map[TopicPartition]int64) Batch {
 }
 
 // filter returns the rows of s that keep accepts; s itself when it accepts
-// them all (the common case: no redelivery), without copying.
+// them all (the common case: no redelivery), without copying. It calls keep
+// once per row, in order.
 func filter[T any](s []T, keep func(*T) bool) []T {
 	for i := range s {
 		if !keep(&s[i]) {

@@ -10,6 +10,8 @@
 // completeness rows are upserted by multi-row INSERT … ON CONFLICT, the
 // append-only tables written through DuckDB Appenders (events through a
 // query Appender whose INSERT casts payload and extra to JSON, which
-// validates them). The schema is warehouse.Migrations as it is; Dialect is
+// validates them; the rows of at-least-once producers through query
+// Appenders whose INSERT … SELECT keeps the rows with no stored row of the
+// same key, WHERE NOT EXISTS, appendKeyed). The schema is warehouse.Migrations as it is; Dialect is
 // DuckDB's SQL for the reports.
 package duckdb

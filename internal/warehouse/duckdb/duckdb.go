@@ -224,8 +224,9 @@ func (d *Warehouse) transact(ctx context.Context, what string, fn func(conn *sql
 }
 
 // writeRows writes b's rows in the connection's transaction: the KPI and
-// completeness upserts first, the bulk append-only tables last (a failure
-// anywhere leaves the transaction to roll back all of them).
+// completeness upserts first, the bulk append-only tables next, the rows of
+// at-least-once producers last (a failure anywhere leaves the transaction to
+// roll back all of them).
 func writeRows(ctx context.Context, conn *sql.Conn, b *warehouse.Batch) error {
 	if err := upsertKPIs(ctx, conn, warehouse.LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
@@ -238,55 +239,147 @@ func writeRows(ctx context.Context, conn *sql.Conn, b *warehouse.Batch) error {
 		if !ok {
 			return fmt.Errorf("driver connection is %T", dc)
 		}
-		return appendRows(ctx, c, b)
+		if err := appendRows(ctx, c, b); err != nil {
+			return err
+		}
+		if b.AtLeastOnce.Rows() == 0 {
+			return nil
+		}
+		return appendKeyed(ctx, c, b.AtLeastOnce.FirstByKey())
 	})
 }
 
 // appendRows appends the rows of the append-only tables through DuckDB
 // Appenders on the transaction's connection.
 func appendRows(ctx context.Context, c driver.Conn, b *warehouse.Batch) error {
-	err := appendTable(ctx, c, "sessions", tableAppender("sessions"), b.Sessions, func(r *warehouse.SessionRow) []driver.Value {
-		return []driver.Value{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
-			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+	err := appendTable(ctx, c, "sessions", tableAppender("sessions"), b.Sessions, sessionValues)
+	if err == nil {
+		err = appendTable(ctx, c, "alerts", tableAppender("alerts"), b.Alerts, alertValues)
+	}
+	if err == nil {
+		err = appendTable(ctx, c, "dead_letters", tableAppender("dead_letters"), b.DeadLetters, deadLetterValues)
+	}
+	if err == nil {
+		err = appendEvents(ctx, c, eventsAppender(""), b.Events)
+	}
+	return err
+}
+
+// appendEvents appends rows through the events Appender newAppender
+// returns.
+func appendEvents(ctx context.Context, c driver.Conn, newAppender func(driver.Conn) (*ddb.Appender, error), rows []warehouse.EventRow) error {
+	vals := make([]driver.Value, len(eventColumns)) // reused: AppendRow copies the values
+	err := appendTable(ctx, c, "events", newAppender, rows, func(r *warehouse.EventRow) []driver.Value {
+		vals[0], vals[1], vals[2], vals[3], vals[4] = r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID
+		vals[5], vals[6], vals[7], vals[8], vals[9] = r.Seq, r.EventTime, nullTime(r.ReceivedAt), r.Platform, r.Country
+		vals[10], vals[11], vals[12] = r.AppVersion, r.AppBuild, r.SchemaVersion
+		// A DECIMAL(18,6) is stored as its unscaled int64, which for
+		// revenue_usd is exactly the micros.
+		vals[13], vals[14] = r.RevenueUSDMicros, r.RevenueUSDMicros
+		vals[15], vals[16] = nullTime(r.FirstSeen), r.DaysSinceInstall
+		vals[17], vals[18], vals[19], vals[20] = r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer
+		vals[21], vals[22] = r.Payload, nullString(r.Extra)
+		vals[23], vals[24], vals[25] = r.Pos.Topic, r.Pos.Partition, r.Pos.Offset
+		return vals
 	})
-	if err == nil {
-		err = appendTable(ctx, c, "alerts", tableAppender("alerts"), b.Alerts, func(r *warehouse.AlertRow) []driver.Value {
-			return []driver.Value{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
-				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
-		})
-	}
-	if err == nil {
-		err = appendTable(ctx, c, "dead_letters", tableAppender("dead_letters"), b.DeadLetters, func(r *warehouse.DeadLetterRow) []driver.Value {
-			orig := r.Original
-			if orig == nil {
-				orig = []byte{}
-			}
-			return []driver.Value{r.Code, r.Reason, orig, r.SourceTopic, r.SourcePartition, r.SourceOffset,
-				r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
-		})
-	}
-	if err == nil {
-		vals := make([]driver.Value, len(eventColumns)) // reused: AppendRow copies the values
-		err = appendTable(ctx, c, "events", eventsAppender, b.Events, func(r *warehouse.EventRow) []driver.Value {
-			vals[0], vals[1], vals[2], vals[3], vals[4] = r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID
-			vals[5], vals[6], vals[7], vals[8], vals[9] = r.Seq, r.EventTime, nullTime(r.ReceivedAt), r.Platform, r.Country
-			vals[10], vals[11], vals[12] = r.AppVersion, r.AppBuild, r.SchemaVersion
-			// A DECIMAL(18,6) is stored as its unscaled int64, which for
-			// revenue_usd is exactly the micros.
-			vals[13], vals[14] = r.RevenueUSDMicros, r.RevenueUSDMicros
-			vals[15], vals[16] = nullTime(r.FirstSeen), r.DaysSinceInstall
-			vals[17], vals[18], vals[19], vals[20] = r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer
-			vals[21], vals[22] = r.Payload, nullString(r.Extra)
-			vals[23], vals[24], vals[25] = r.Pos.Topic, r.Pos.Partition, r.Pos.Offset
-			return vals
-		})
-		if err != nil {
-			if p, ok := firstInvalidJSON(b.Events); ok {
-				err = fmt.Errorf("invalid JSON in payload or extra of the event at %s/%d@%d: %w", p.Topic, p.Partition, p.Offset, err)
-			}
+	if err != nil {
+		if p, ok := firstInvalidJSON(rows); ok {
+			err = fmt.Errorf("invalid JSON in payload or extra of the event at %s/%d@%d: %w", p.Topic, p.Partition, p.Offset, err)
 		}
 	}
 	return err
+}
+
+// appendKeyed appends the rows of at-least-once producers (one per key,
+// warehouse.KeyedRows.FirstByKey) that are not stored yet. Each table's
+// rows go through a query Appender whose INSERT … SELECT … FROM
+// appended_data keeps the rows for which NOT EXISTS finds no stored row
+// with the same key. The lookup is restricted to the rows' range of times
+// (as constants in the SQL, which DuckDB's zone maps prune row groups by),
+// so it reads only the table's recent part. The Appender runs its INSERT
+// per flushed chunk; a later chunk sees the earlier ones' rows, as they are
+// in the same transaction.
+func appendKeyed(ctx context.Context, c driver.Conn, k warehouse.KeyedRows) error {
+	var err error
+	if len(k.Events) > 0 {
+		lo, hi := warehouse.Span(k.Events, func(r *warehouse.EventRow) time.Time { return r.EventTime })
+		err = appendEvents(ctx, c, eventsAppender(`WHERE NOT EXISTS (SELECT 1 FROM events t WHERE t.event_id = s.event_id AND `+
+			timeRange("t.event_time", lo, hi)+`)`), k.Events)
+	}
+	if err == nil && len(k.Sessions) > 0 {
+		lo, hi := warehouse.Span(k.Sessions, func(r *warehouse.SessionRow) time.Time { return r.Start })
+		err = appendTable(ctx, c, "sessions", keyedAppender("sessions", sessionColumns,
+			`t.session_id = s.session_id AND t.start_time = s.start_time AND `+timeRange("t.start_time", lo, hi)), k.Sessions, sessionValues)
+	}
+	if err == nil && len(k.Alerts) > 0 {
+		lo, hi := warehouse.Span(k.Alerts, func(r *warehouse.AlertRow) time.Time { return r.WindowStart })
+		err = appendTable(ctx, c, "alerts", keyedAppender("alerts", alertColumns,
+			`t.rule = s.rule AND t.subject = s.subject AND t.window_start = s.window_start AND `+timeRange("t.window_start", lo, hi)), k.Alerts, alertValues)
+	}
+	if err == nil && len(k.DeadLetters) > 0 {
+		// A dead letter with an unknown source has no key (SourceKnown):
+		// the condition on s keeps NOT EXISTS true for it.
+		err = appendTable(ctx, c, "dead_letters", keyedAppender("dead_letters", deadLetterColumns,
+			`t.source_topic = s.source_topic AND t.source_partition = s.source_partition AND t.source_offset = s.source_offset
+			AND s.source_topic <> '' AND s.source_partition >= 0 AND s.source_offset >= 0`), k.DeadLetters, deadLetterValues)
+	}
+	return err
+}
+
+// timeRange returns "col BETWEEN lo AND hi" with the times as TIMESTAMPTZ
+// literals of microsecond precision (DuckDB's), widened to whole
+// microseconds around them.
+func timeRange(col string, lo, hi time.Time) string {
+	const layout = "2006-01-02 15:04:05.000000"
+	lo = lo.UTC().Truncate(time.Microsecond)
+	if t := hi.UTC().Truncate(time.Microsecond); t.Equal(hi) {
+		hi = t
+	} else {
+		hi = t.Add(time.Microsecond)
+	}
+	return col + ` BETWEEN TIMESTAMPTZ '` + lo.Format(layout) + `+00' AND TIMESTAMPTZ '` + hi.UTC().Format(layout) + `+00'`
+}
+
+// The columns of the append-only tables in table order (warehouse.Migrations),
+// as the rows' values list them: keyedAppender names appended_data's
+// columns by them.
+var (
+	sessionColumns = []string{"session_id", "player_id", "game_id", "platform", "country", "start_time", "end_time",
+		"duration_ms", "events", "revenue_usd_micros", "levels_played", "closed_by", "kafka_topic", "kafka_partition", "kafka_offset"}
+	alertColumns = []string{"rule", "subject", "game_id", "window_start", "window_end", "observed", "baseline",
+		"threshold", "message", "kafka_topic", "kafka_partition", "kafka_offset"}
+	deadLetterColumns = []string{"code", "reason", "original", "source_topic", "source_partition", "source_offset",
+		"kafka_topic", "kafka_partition", "kafka_offset"}
+)
+
+// keyedAppender returns a constructor of a query Appender into table (whose
+// columns, in order, are cols) that inserts only the appended rows s for
+// which no stored row t satisfies match.
+func keyedAppender(table string, cols []string, match string) func(driver.Conn) (*ddb.Appender, error) {
+	return func(c driver.Conn) (*ddb.Appender, error) {
+		q := `INSERT INTO ` + table + ` SELECT * FROM appended_data AS s(` + strings.Join(cols, ", ") + `) WHERE NOT EXISTS (SELECT 1 FROM ` +
+			table + ` t WHERE ` + match + `)`
+		return ddb.NewTableAppender(c, q, "", "", table, nil)
+	}
+}
+
+func sessionValues(r *warehouse.SessionRow) []driver.Value {
+	return []driver.Value{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
+		r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+}
+
+func alertValues(r *warehouse.AlertRow) []driver.Value {
+	return []driver.Value{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
+		r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+}
+
+func deadLetterValues(r *warehouse.DeadLetterRow) []driver.Value {
+	orig := r.Original
+	if orig == nil {
+		orig = []byte{}
+	}
+	return []driver.Value{r.Code, r.Reason, orig, r.SourceTopic, r.SourcePartition, r.SourceOffset,
+		r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 }
 
 // eventColumns are the columns of events, in table order, with the types
@@ -309,25 +402,28 @@ var eventColumns = []struct {
 	{"kafka_topic", ddb.TYPE_VARCHAR}, {"kafka_partition", ddb.TYPE_INTEGER}, {"kafka_offset", ddb.TYPE_BIGINT},
 }
 
-// eventsAppender returns an Appender whose rows are inserted into events
-// (see eventColumns).
-func eventsAppender(c driver.Conn) (*ddb.Appender, error) {
-	names := make([]string, len(eventColumns))
-	infos := make([]ddb.TypeInfo, len(eventColumns))
-	for i, col := range eventColumns {
-		var err error
-		if col.typ == ddb.TYPE_DECIMAL {
-			infos[i], err = ddb.NewDecimalInfo(18, 6)
-		} else {
-			infos[i], err = ddb.NewTypeInfo(col.typ)
+// eventsAppender returns a constructor of an Appender whose rows s are
+// inserted into events (see eventColumns), those that where (a WHERE
+// clause; "": all) keeps.
+func eventsAppender(where string) func(driver.Conn) (*ddb.Appender, error) {
+	return func(c driver.Conn) (*ddb.Appender, error) {
+		names := make([]string, len(eventColumns))
+		infos := make([]ddb.TypeInfo, len(eventColumns))
+		for i, col := range eventColumns {
+			var err error
+			if col.typ == ddb.TYPE_DECIMAL {
+				infos[i], err = ddb.NewDecimalInfo(18, 6)
+			} else {
+				infos[i], err = ddb.NewTypeInfo(col.typ)
+			}
+			if err != nil {
+				return nil, err
+			}
+			names[i] = col.name
 		}
-		if err != nil {
-			return nil, err
-		}
-		names[i] = col.name
+		list := strings.Join(names, ", ")
+		return ddb.NewQueryAppender(c, `INSERT INTO events (`+list+`) SELECT `+list+` FROM appended_data s `+where, "", infos, names)
 	}
-	list := strings.Join(names, ", ")
-	return ddb.NewQueryAppender(c, `INSERT INTO events (`+list+`) SELECT `+list+` FROM appended_data`, "", infos, names)
 }
 
 // tableAppender returns a constructor of a plain Appender into table.

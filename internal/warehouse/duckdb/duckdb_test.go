@@ -132,3 +132,25 @@ func BenchmarkInsertEventsSQL(b *testing.B) {
 	}
 	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
 }
+
+// BenchmarkApplyEventsAtLeastOnce is BenchmarkApplyEvents with the events of
+// an at-least-once producer (Batch.AtLeastOnce): new ones, each looked up
+// by event_id in the batch's range of event times before the insert.
+func BenchmarkApplyEventsAtLeastOnce(b *testing.B) {
+	d := openDuckDB(b)
+	warehousetest.BenchApplyAtLeastOnce(b, d, 50_000, false, func() error {
+		_, err := d.DB().ExecContext(b.Context(), `CHECKPOINT`)
+		return err
+	})
+}
+
+// BenchmarkApplyEventsAtLeastOnceCopies applies batches that only repeat
+// loaded events at new offsets (a producer's restart): every row is looked
+// up and skipped, only the offsets move.
+func BenchmarkApplyEventsAtLeastOnceCopies(b *testing.B) {
+	d := openDuckDB(b)
+	warehousetest.BenchApplyAtLeastOnce(b, d, 50_000, true, func() error {
+		_, err := d.DB().ExecContext(b.Context(), `CHECKPOINT`)
+		return err
+	})
+}

@@ -9,7 +9,8 @@
 // an UPDATE of the offsets rows first (see Warehouse). Rows are bound as
 // one JSON array per statement and read back with FLATTEN, cast by the
 // schema's types (boundTable); upserts are DELETE … USING then INSERT … WHERE
-// NOT EXISTS (mergeRows). Usage counts the statements, transactions and
+// NOT EXISTS (mergeRows); the rows of at-least-once producers go in by the
+// bound INSERT with a NOT EXISTS on their key (insertNew). Usage counts the statements, transactions and
 // bytes sent, the drivers of Snowflake's cloud-services cost, for the
 // loader's metrics.
 //

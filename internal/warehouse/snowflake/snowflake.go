@@ -203,7 +203,8 @@ func (s *Warehouse) Replay(ctx context.Context, ranges []warehouse.Range, b ware
 }
 
 // writeRows writes b's rows in the transaction: the KPI and completeness
-// upserts, then the append-only tables.
+// upserts, then the append-only tables, then the rows of at-least-once
+// producers.
 func writeRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
 	if err := upsertKPIs(ctx, tx, warehouse.LatestKPIs(b.KPIs)); err != nil {
 		return fmt.Errorf("kpi: %w", err)
@@ -211,7 +212,13 @@ func writeRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
 	if err := upsertCompleteness(ctx, tx, warehouse.LatestCompleteness(b.Completeness)); err != nil {
 		return fmt.Errorf("completeness: %w", err)
 	}
-	return appendRows(ctx, tx, b)
+	if err := appendRows(ctx, tx, b); err != nil {
+		return err
+	}
+	if b.AtLeastOnce.Rows() == 0 {
+		return nil
+	}
+	return appendKeyed(ctx, tx, b.AtLeastOnce.FirstByKey())
 }
 
 // lockOffsets takes the offsets table's DML lock before the transaction
@@ -379,6 +386,61 @@ func mergeRows[T any](ctx context.Context, tx sqlTx, t *boundTable, key []string
 	return nil
 }
 
+// insertNew appends the rows s of rows for which no stored row t of the
+// table satisfies match (SQL over t and s; its placeholders bind args): the
+// bound INSERT … SELECT over FLATTEN of insertRows with a NOT EXISTS. Each
+// chunk's statement sees the rows of the chunks before it (the same
+// transaction), so rows must hold one row per key.
+func insertNew[T any](ctx context.Context, tx sqlTx, t *boundTable, rows []T, match string, args []any, values func(*T) []any) error {
+	chunks, err := encodeChunks(t, rows, values)
+	if err != nil {
+		return err
+	}
+	cols := strings.Join(t.cols, ", ")
+	q := `INSERT INTO ` + t.name + ` (` + cols + `) SELECT ` + cols + ` FROM (` + t.source() + `) s WHERE NOT EXISTS (SELECT 1 FROM ` +
+		t.name + ` t WHERE ` + match + `)`
+	for _, c := range chunks {
+		if _, err := tx.ExecContext(ctx, q, append([]any{c}, args...)...); err != nil {
+			return fmt.Errorf("%s: %w", t.name, err)
+		}
+	}
+	return nil
+}
+
+// appendKeyed appends the rows of at-least-once producers (one per key,
+// warehouse.KeyedRows.FirstByKey) that are not stored yet, each table's by
+// insertNew on its key (see warehouse.KeyedRows). The lookup of events,
+// sessions and alerts is restricted to the rows' range of times, bound as
+// constants, which Snowflake prunes micro-partitions by: a copy has its
+// original's time, so only the table's recent part is read.
+func appendKeyed(ctx context.Context, tx sqlTx, k warehouse.KeyedRows) error {
+	const between = ` BETWEEN CAST(? AS TIMESTAMP_TZ) AND CAST(? AS TIMESTAMP_TZ)`
+	span := func(lo, hi time.Time) []any {
+		return []any{lo.UTC().Format(time.RFC3339Nano), hi.UTC().Format(time.RFC3339Nano)}
+	}
+	var err error
+	if len(k.Events) > 0 {
+		err = insertNew(ctx, tx, eventsTable, k.Events, `t.event_id = s.event_id AND t.event_time`+between,
+			span(warehouse.Span(k.Events, func(r *warehouse.EventRow) time.Time { return r.EventTime })), eventValues)
+	}
+	if err == nil && len(k.Sessions) > 0 {
+		err = insertNew(ctx, tx, sessionsTable, k.Sessions, `t.session_id = s.session_id AND t.start_time = s.start_time AND t.start_time`+between,
+			span(warehouse.Span(k.Sessions, func(r *warehouse.SessionRow) time.Time { return r.Start })), sessionValues)
+	}
+	if err == nil && len(k.Alerts) > 0 {
+		err = insertNew(ctx, tx, alertsTable, k.Alerts, `t.rule = s.rule AND t.subject = s.subject AND t.window_start = s.window_start AND t.window_start`+between,
+			span(warehouse.Span(k.Alerts, func(r *warehouse.AlertRow) time.Time { return r.WindowStart })), alertValues)
+	}
+	if err == nil && len(k.DeadLetters) > 0 {
+		// A dead letter with an unknown source has no key (SourceKnown):
+		// the condition on s keeps NOT EXISTS true for it.
+		err = insertNew(ctx, tx, deadLettersTable, k.DeadLetters, `t.source_topic = s.source_topic AND t.source_partition = s.source_partition
+			AND t.source_offset = s.source_offset AND s.source_topic <> '' AND s.source_partition >= 0 AND s.source_offset >= 0`,
+			nil, deadLetterValues)
+	}
+	return err
+}
+
 var (
 	eventsTable = &boundTable{name: "events", cols: []string{"event_id", "event_type", "game_id", "player_id", "session_id",
 		"seq", "event_time", "received_at", "platform", "country", "app_version", "app_build", "schema_version",
@@ -418,42 +480,50 @@ func nullTimeArg(t time.Time) any {
 }
 
 func appendRows(ctx context.Context, tx sqlTx, b *warehouse.Batch) error {
-	err := insertRows(ctx, tx, sessionsTable, b.Sessions, func(r *warehouse.SessionRow) []any {
-		return []any{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
-			r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
-	})
+	err := insertRows(ctx, tx, sessionsTable, b.Sessions, sessionValues)
 	if err == nil {
-		err = insertRows(ctx, tx, alertsTable, b.Alerts, func(r *warehouse.AlertRow) []any {
-			return []any{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
-				r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
-		})
+		err = insertRows(ctx, tx, alertsTable, b.Alerts, alertValues)
 	}
 	if err == nil {
-		err = insertRows(ctx, tx, deadLettersTable, b.DeadLetters, func(r *warehouse.DeadLetterRow) []any {
-			orig := r.Original
-			if orig == nil {
-				orig = []byte{}
-			}
-			return []any{r.Code, r.Reason, orig, r.SourceTopic, r.SourcePartition, r.SourceOffset,
-				r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
-		})
+		err = insertRows(ctx, tx, deadLettersTable, b.DeadLetters, deadLetterValues)
 	}
 	if err == nil {
-		// payload and extra are embedded as JSON (json.RawMessage), which
-		// encodeChunks checks: invalid JSON fails the batch before a statement.
-		err = insertRows(ctx, tx, eventsTable, b.Events, func(r *warehouse.EventRow) []any {
-			var extra any
-			if r.Extra != "" {
-				extra = json.RawMessage(r.Extra)
-			}
-			return []any{r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID,
-				r.Seq, r.EventTime, nullTimeArg(r.ReceivedAt), r.Platform, r.Country, r.AppVersion, r.AppBuild, r.SchemaVersion,
-				decimal6(r.RevenueUSDMicros), r.RevenueUSDMicros, nullTimeArg(r.FirstSeen), r.DaysSinceInstall,
-				r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer, json.RawMessage(r.Payload), extra,
-				r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
-		})
+		err = insertRows(ctx, tx, eventsTable, b.Events, eventValues)
 	}
 	return err
+}
+
+func sessionValues(r *warehouse.SessionRow) []any {
+	return []any{r.SessionID, r.PlayerID, r.GameID, r.Platform, r.Country, r.Start, r.End,
+		r.DurationMs, r.Events, r.RevenueUSDMicros, r.LevelsPlayed, r.ClosedBy, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+}
+
+func alertValues(r *warehouse.AlertRow) []any {
+	return []any{r.Rule, r.Subject, r.GameID, r.WindowStart, r.WindowEnd, r.Observed, r.Baseline,
+		r.Threshold, r.Message, r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+}
+
+func deadLetterValues(r *warehouse.DeadLetterRow) []any {
+	orig := r.Original
+	if orig == nil {
+		orig = []byte{}
+	}
+	return []any{r.Code, r.Reason, orig, r.SourceTopic, r.SourcePartition, r.SourceOffset,
+		r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
+}
+
+// eventValues embeds payload and extra as JSON (json.RawMessage), which
+// encodeChunks checks: invalid JSON fails the batch before a statement.
+func eventValues(r *warehouse.EventRow) []any {
+	var extra any
+	if r.Extra != "" {
+		extra = json.RawMessage(r.Extra)
+	}
+	return []any{r.EventID, r.EventType, r.GameID, r.PlayerID, r.SessionID,
+		r.Seq, r.EventTime, nullTimeArg(r.ReceivedAt), r.Platform, r.Country, r.AppVersion, r.AppBuild, r.SchemaVersion,
+		decimal6(r.RevenueUSDMicros), r.RevenueUSDMicros, nullTimeArg(r.FirstSeen), r.DaysSinceInstall,
+		r.LifetimeSpendUSDMicros, r.Payer, r.SessionCount, r.NewPlayer, json.RawMessage(r.Payload), extra,
+		r.Pos.Topic, r.Pos.Partition, r.Pos.Offset}
 }
 
 func upsertKPIs(ctx context.Context, tx sqlTx, rows []warehouse.KPIRow) error {

@@ -8,10 +8,12 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/gamepulse/gamepulse/internal/procstat"
 	"github.com/gamepulse/gamepulse/internal/warehouse"
 )
 
@@ -101,21 +103,105 @@ func EnrichedJSON(members map[string]string) string {
 	return sb.String()
 }
 
+// atLeastOnceStride is the distance in offsets between AtLeastOnce's copies.
+const atLeastOnceStride = 1000
+
+// AtLeastOnce returns a batch of an at-least-once producer's rows for every
+// table, its copy-th writing (0: the first): the same rows at offsets
+// copy·atLeastOnceStride further on. Events e-0-0 … e-0-9 with times 1 ms
+// apart, a session split by a gap (two rows), two alerts, three dead
+// letters of which one has an unknown source, a final KPI row and a
+// completeness row (which are upserts, in KPIs and Completeness).
+func AtLeastOnce(copy int64) warehouse.Batch {
+	base := copy * atLeastOnceStride
+	pos := func(topic string, off int64) warehouse.Position {
+		return warehouse.Position{Topic: topic, Offset: base + off}
+	}
+	var k warehouse.KeyedRows
+	for o := range int64(10) {
+		e := Event(0, o)
+		e.Pos.Offset += base
+		k.Events = append(k.Events, e)
+	}
+	for i, start := range []time.Time{t0, t0.Add(time.Hour)} {
+		k.Sessions = append(k.Sessions, warehouse.SessionRow{SessionID: "s-split", PlayerID: "p-1", GameID: "g", Platform: "ios", Country: "DE",
+			Start: start, End: start.Add(time.Minute), DurationMs: 60000, Events: 3, ClosedBy: "gap", Pos: pos("gamepulse.sessions", int64(i))})
+	}
+	for i, subject := range []string{"p-1", "p-2"} {
+		k.Alerts = append(k.Alerts, warehouse.AlertRow{Rule: "purchase_burst", Subject: subject, GameID: "g", WindowStart: t0,
+			WindowEnd: t0.Add(time.Minute), Observed: 12, Threshold: 10, Message: "m", Pos: pos("gamepulse.alerts", int64(i))})
+	}
+	for i, off := range []int64{99, 100, -1} {
+		src, part := "gamepulse.events.raw", int32(2)
+		if off < 0 {
+			src, part = "", -1
+		}
+		k.DeadLetters = append(k.DeadLetters, warehouse.DeadLetterRow{Code: "bad_json", Reason: "r", Original: []byte{'{'},
+			SourceTopic: src, SourcePartition: part, SourceOffset: off, Pos: pos("gamepulse.events.deadletter", int64(i))})
+	}
+	kpi := KPI("g", base, 1, 5)
+	compl := warehouse.CompletenessRow{Start: t0, Game: "g", Platform: "ios", AppBuild: "b", Gaps: 2, Duplicates: 1,
+		Watermark: t0.Add(3 * time.Minute), Pos: pos(TopicKPI, 1)}
+	return warehouse.Batch{AtLeastOnce: k, KPIs: []warehouse.KPIRow{kpi}, Completeness: []warehouse.CompletenessRow{compl},
+		Offsets: []warehouse.Offset{{Topic: TopicEvents, Next: base + 10}, {Topic: "gamepulse.sessions", Next: base + 2},
+			{Topic: "gamepulse.alerts", Next: base + 2}, {Topic: "gamepulse.events.deadletter", Next: base + 3}, {Topic: TopicKPI, Next: base + 2}}}
+}
+
 // BenchApply applies b.N batches of rows events each to s (migrated
 // here), then calls end (nil: none) inside the timed work, and reports
 // rows/s.
 func BenchApply(b *testing.B, s warehouse.Sink, rows int, end func() error) {
+	benchApply(b, s, rows, false, false, end)
+}
+
+// BenchApplyAtLeastOnce is BenchApply with the events as an at-least-once
+// producer's (Batch.AtLeastOnce): new events in every batch, each batch's
+// event times after the last one's (BenchApply repeats the same ids and
+// times at new offsets, which this path would skip); or, with copies, the
+// events of a first batch (applied before the timer starts) again at new
+// offsets in every batch, all of which the sink skips.
+func BenchApplyAtLeastOnce(b *testing.B, s warehouse.Sink, rows int, copies bool, end func() error) {
+	benchApply(b, s, rows, true, copies, end)
+}
+
+func benchApply(b *testing.B, s warehouse.Sink, rows int, atLeastOnce, copies bool, end func() error) {
 	ctx := b.Context()
 	if err := s.Migrate(ctx); err != nil {
 		b.Fatal(err)
 	}
 	batch := Events(0, 0, int64(rows))
+	first := 0
+	if atLeastOnce {
+		batch.AtLeastOnce.Events, batch.Events = batch.Events, nil
+		if copies {
+			if err := s.Apply(ctx, batch); err != nil {
+				b.Fatal(err)
+			}
+			first = 1
+		}
+	}
+	events := batch.Events
+	if atLeastOnce {
+		events = batch.AtLeastOnce.Events
+	}
+	cpu := startCPU()
 	b.ResetTimer()
 	for i := range b.N {
-		for j := range batch.Events {
-			batch.Events[j].Pos.Offset = int64(i*rows + j)
+		base := int64((first + i) * rows)
+		if atLeastOnce && !copies { // new events, later in time, as a producer writes them
+			b.StopTimer()
+			cpu.stop()
+			for j := range events {
+				events[j].EventID = fmt.Sprintf("e-0-%d", base+int64(j))
+				events[j].EventTime = t0.Add(time.Duration(base+int64(j)) * time.Millisecond)
+			}
+			cpu.start()
+			b.StartTimer()
 		}
-		batch.Offsets[0].Next = int64((i + 1) * rows)
+		for j := range events {
+			events[j].Pos.Offset = base + int64(j)
+		}
+		batch.Offsets[0].Next = base + int64(rows)
 		if err := s.Apply(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
@@ -125,7 +211,45 @@ func BenchApply(b *testing.B, s warehouse.Sink, rows int, end func() error) {
 			b.Fatal(err)
 		}
 	}
+	cpu.stop()
 	b.ReportMetric(float64(b.N*rows)/b.Elapsed().Seconds(), "rows/s")
+	if cpu.ok && cpu.total > 0 {
+		b.ReportMetric(float64(b.N*rows)/cpu.total, "rows/cpu-s")
+	}
+}
+
+// cpuClock sums the process's CPU time (all its threads: DuckDB's, the Go
+// runtime's) over the timed parts of a benchmark, from /proc (Linux; ok
+// false elsewhere): rows per CPU-second compare on a machine that other
+// work shares, where rows/s does not.
+type cpuClock struct {
+	ok       bool
+	at       float64
+	total    float64
+	counting bool
+}
+
+func startCPU() *cpuClock {
+	c := &cpuClock{ok: true}
+	c.start()
+	return c
+}
+
+func (c *cpuClock) read() float64 {
+	s, err := procstat.CPUSeconds(os.Getpid())
+	if err != nil {
+		c.ok = false
+	}
+	return s
+}
+
+func (c *cpuClock) start() { c.at, c.counting = c.read(), true }
+
+func (c *cpuClock) stop() {
+	if c.counting {
+		c.total += c.read() - c.at
+		c.counting = false
+	}
 }
 
 // Run runs the suite; open returns a new, empty, unmigrated sink that also
@@ -368,6 +492,102 @@ func Run(t *testing.T, open func(t *testing.T) warehouse.Sink) {
 		}
 	})
 
+	t.Run("AtLeastOnceRowsLoadOnce", func(t *testing.T) {
+		s, db := setup(t)
+		k := AtLeastOnce(0)
+		b := warehouse.Batch{AtLeastOnce: k.AtLeastOnce, KPIs: k.KPIs, Completeness: k.Completeness, Offsets: k.Offsets}
+		apply(t, s, b)
+		want := map[string]int{"events": 10, "sessions": 2, "alerts": 2, "dead_letters": 3, "kpi_minute": 1, "completeness": 1}
+		checkCounts := func(when string) {
+			t.Helper()
+			for table, n := range want {
+				if got := count(t, db, table); got != n {
+					t.Errorf("%s: %s: %d rows, want %d", when, table, got, n)
+				}
+			}
+		}
+		checkCounts("first load")
+		kpiBefore := rowText(t, db, "kpi_minute")
+		complBefore := rowText(t, db, "completeness")
+
+		// The producer restarts and writes them all again at new offsets, the
+		// events twice more in one batch, plus one new event, written twice.
+		again := AtLeastOnce(1)
+		twice := AtLeastOnce(2)
+		b = warehouse.Batch{Offsets: twice.Offsets}
+		b.KPIs = append(again.KPIs, twice.KPIs...)
+		b.Completeness = append(again.Completeness, twice.Completeness...)
+		k1, k2 := again.AtLeastOnce, twice.AtLeastOnce
+		newEvent := Event(0, 10)
+		newEvent.Pos.Offset = 2*atLeastOnceStride + 10
+		newCopy := newEvent
+		newCopy.Pos.Offset++
+		b.AtLeastOnce = warehouse.KeyedRows{
+			Events:      append(append(append(k1.Events, k2.Events...), newEvent), newCopy),
+			Sessions:    append(k1.Sessions, k2.Sessions...),
+			Alerts:      append(k1.Alerts, k2.Alerts...),
+			DeadLetters: append(k1.DeadLetters, k2.DeadLetters...),
+		}
+		b.Offsets[0].Next = newCopy.Pos.Offset + 1
+		apply(t, s, b)
+		// Each row once; the dead letter without a source has no key, and
+		// each of its two copies is a row.
+		want["events"], want["dead_letters"] = 11, 5
+		checkCounts("copies at new offsets")
+		var n, distinct int
+		var maxOff int64
+		mustScan(t, db, "SELECT count(*), count(DISTINCT event_id), max(kafka_offset) FROM events", &n, &distinct, &maxOff)
+		if n != distinct || maxOff != newEvent.Pos.Offset {
+			t.Errorf("events: %d rows, %d distinct ids, newest at offset %d; want each id once, the first copy at %d", n, distinct, maxOff, newEvent.Pos.Offset)
+		}
+		var splitParts int
+		mustScan(t, db, "SELECT count(DISTINCT start_time) FROM sessions WHERE session_id = 's-split'", &splitParts)
+		if splitParts != 2 {
+			t.Errorf("the session split by a gap has %d parts, want 2", splitParts)
+		}
+		if got := rowText(t, db, "kpi_minute"); got != kpiBefore {
+			t.Errorf("a KPI copy of the same version changed the row:\n got %s\nwant %s", got, kpiBefore)
+		}
+		if got := rowText(t, db, "completeness"); got != complBefore {
+			t.Errorf("a completeness copy changed the row:\n got %s\nwant %s", got, complBefore)
+		}
+		got, err := s.Offsets(ctx, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range b.Offsets {
+			if n := got[warehouse.TopicPartition{Topic: o.Topic, Partition: o.Partition}]; n != o.Next {
+				t.Errorf("offset of %s/%d: %d, want %d (copies advance it)", o.Topic, o.Partition, n, o.Next)
+			}
+		}
+
+		// A replay of the copies' offsets, and of the originals', changes nothing.
+		replay := AtLeastOnce(1)
+		rb := warehouse.Batch{AtLeastOnce: replay.AtLeastOnce}
+		ranges := []warehouse.Range{{Topic: TopicEvents, From: atLeastOnceStride, To: atLeastOnceStride + 10}}
+		if err := s.Replay(ctx, ranges, warehouse.Batch{AtLeastOnce: warehouse.KeyedRows{Events: rb.AtLeastOnce.Events}}); err != nil {
+			t.Fatal(err)
+		}
+		orig := AtLeastOnce(0)
+		ranges = []warehouse.Range{{Topic: TopicEvents, From: 0, To: 10}}
+		if err := s.Replay(ctx, ranges, warehouse.Batch{AtLeastOnce: warehouse.KeyedRows{Events: orig.AtLeastOnce.Events}}); err != nil {
+			t.Fatal(err)
+		}
+		checkCounts("replays")
+
+		// Rows without the mark keep today's semantics: a row at a new
+		// offset is appended, whatever its key.
+		plain := Events(0, 0, 10)
+		for i := range plain.Events {
+			plain.Events[i].Pos.Offset += 3 * atLeastOnceStride
+		}
+		plain.Offsets[0].Next = 3*atLeastOnceStride + 10
+		apply(t, s, plain)
+		if n := count(t, db, "events"); n != 21 {
+			t.Errorf("events: %d rows after unmarked copies at new offsets, want 21", n)
+		}
+	})
+
 	t.Run("InvalidBatch", func(t *testing.T) {
 		s, _ := setup(t)
 		b := Events(0, 0, 3)
@@ -376,6 +596,42 @@ func Run(t *testing.T, open func(t *testing.T) warehouse.Sink) {
 			t.Error("Apply of a row beyond its batch's offsets succeeded")
 		}
 	})
+}
+
+// rowText returns table's one row as text, its columns but the kafka_*
+// ones, which name where the row was read.
+func rowText(t *testing.T, db *sql.DB, table string) string {
+	t.Helper()
+	rows, err := db.Query("SELECT * FROM " + table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	cols, err := rows.Columns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rows.Next() {
+		t.Fatalf("%s: no row", table)
+	}
+	vals := make([]any, len(cols))
+	ptrs := make([]any, len(cols))
+	for i := range vals {
+		ptrs[i] = &vals[i]
+	}
+	if err := rows.Scan(ptrs...); err != nil {
+		t.Fatal(err)
+	}
+	var sb strings.Builder
+	for i, c := range cols {
+		if !strings.HasPrefix(strings.ToLower(c), "kafka_") {
+			fmt.Fprintf(&sb, "%s=%v ", strings.ToLower(c), vals[i])
+		}
+	}
+	if rows.Next() {
+		t.Fatalf("%s: more than one row", table)
+	}
+	return sb.String()
 }
 
 func count(t *testing.T, db *sql.DB, table string) int {
