@@ -15,6 +15,7 @@ import (
 	"github.com/gamepulse/gamepulse/internal/event"
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 //go:embed sql/*.sql
@@ -214,6 +215,10 @@ func Plan(cfg Config) ([]Step, error) {
 		"sessions_topic":    Quote(cfg.Topics.Sessions),
 		"kpi_topic":         Quote(cfg.Topics.KPI),
 		"alerts_topic":      Quote(cfg.Topics.Alerts),
+		// Every output record says that it may be written twice: the
+		// loader then loads its row only once (record.AtLeastOnce).
+		"delivery_header": fmt.Sprintf("named_struct('key', %s, 'value', CAST(%s AS BINARY))",
+			Quote(record.HeaderDelivery), Quote(record.DeliveryAtLeastOnce)),
 	}
 	fill := func(file string, extra map[string]string) (string, error) {
 		text, err := sqlFiles.ReadFile(path.Join("sql", file))

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gamepulse/gamepulse/internal/jobs"
 	"github.com/gamepulse/gamepulse/internal/kafka"
+	"github.com/gamepulse/gamepulse/internal/record"
 )
 
 func testConfig() Config {
@@ -359,5 +360,21 @@ func TestRun(t *testing.T) {
 	err = Run(t.Context(), f, steps, func(context.Context, Step) error { t.Error("query started after a failed view"); return nil })
 	if err == nil || !strings.Contains(err.Error(), "view gamepulse_checked (sql/checked.sql): boom") {
 		t.Errorf("error %v, want the step and its file named", err)
+	}
+}
+
+// TestEveryQueryMarksItsRecordsAtLeastOnce: Spark's Kafka sink may write a
+// micro-batch twice; every query's records must carry the delivery header
+// so that the loader loads each row once.
+func TestEveryQueryMarksItsRecordsAtLeastOnce(t *testing.T) {
+	steps, err := Plan(Config{Brokers: []string{"k:9092"}, CheckpointRoot: "/cp"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "named_struct('key', '" + record.HeaderDelivery + "', 'value', CAST('" + record.DeliveryAtLeastOnce + "' AS BINARY))"
+	for _, s := range steps {
+		if s.Kind == Query && !strings.Contains(s.SQL, want) {
+			t.Errorf("query %s (sql/%s) writes no %s header", s.Name, s.File, record.HeaderDelivery)
+		}
 	}
 }

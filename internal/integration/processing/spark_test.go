@@ -66,8 +66,8 @@ func TestSparkEngine(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	const n = 60_000
-	s := newSetup(t, "--allowed-lateness", "2m")
-	sim := pipelinetest.SimConfig(21, 0)
+	s := newSetup(t, "--allowed-lateness", "1m")
+	sim := pipelinetest.SimConfig(21, 100) // 100 items per simulated second: 10 minutes of event time
 	sim.Late = 0
 	if _, err := pipelinetest.ProduceEncoded(ctx, s.opts, s.topics.Raw, record.EncodingJSON, sim, n, nil); err != nil {
 		t.Fatal(err)
@@ -95,7 +95,7 @@ func TestSparkEngine(t *testing.T) {
 		"--brokers", strings.Join(brokers(t), ","), "--app-id", s.appID + "-spark", "--instance-id", "spark-1",
 		"--topic-raw", sp.Raw, "--topic-deadletter", sp.DeadLetter, "--topic-enriched", sp.Enriched, "--topic-late", sp.Late,
 		"--topic-sessions", sp.Sessions, "--topic-kpi", sp.KPI, "--topic-alerts", sp.Alerts,
-		"--partitions", fmt.Sprint(partitions), "--fx-rates", s.fxFile, "--allowed-lateness", "2m",
+		"--partitions", fmt.Sprint(partitions), "--fx-rates", s.fxFile, "--allowed-lateness", "1m",
 		"--metrics-listen", "", "--log-format", "json"}
 	started := time.Now()
 	in := s.run("spark-engine", args)

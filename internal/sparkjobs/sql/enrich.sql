@@ -27,7 +27,9 @@ SELECT
       'country_norm', coalesce(nullif(translate(coalesce(e.country, ''), 'abcdefghijklmnopqrstuvwxyz', 'ABCDEFGHIJKLMNOPQRSTUVWXYZ'), ''), 'ZZ'),
       'revenue_usd_micros', revenue_usd_micros)),
     '}') AS BINARY) AS value,
-  ${enriched_topic} AS topic
+  ${enriched_topic} AS topic,
+  -- a rewritten micro-batch (at-least-once sink) is loaded once
+  array(${delivery_header}) AS headers
 FROM (
   -- the platform trimmed of ASCII white space (space, tab, CR, LF) and lower-cased (ASCII letters)
   SELECT *, translate(regexp_replace(coalesce(e.platform, ''), r'^[ \t\n\r]+|[ \t\n\r]+$', ''),

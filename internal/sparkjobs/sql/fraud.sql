@@ -17,7 +17,9 @@ SELECT
     'threshold', CAST(${fraud_max} AS DOUBLE),
     'message', format_string('player %s of game %s made %d purchases in the minute from %s (more than %d)',
       player_id, game_id, ${fraud_max} + 1, date_format(w.start, "yyyy-MM-dd'T'HH:mm:ss'Z'"), ${fraud_max}))) AS BINARY) AS value,
-  ${alerts_topic} AS topic
+  ${alerts_topic} AS topic,
+  -- a rewritten micro-batch (at-least-once sink) is loaded once
+  array(${delivery_header}) AS headers
 FROM (
   SELECT window(t, '1 minute') AS w, game_id, player_id, count(*) AS purchases
   FROM ${facts_view}

@@ -67,5 +67,7 @@ SELECT
     'out_of_order', 0,
     'final', true,
     'version', 1)) AS BINARY) AS value,
-  ${kpi_topic} AS topic
+  ${kpi_topic} AS topic,
+  -- a rewritten micro-batch (at-least-once sink) is loaded once
+  array(${delivery_header}) AS headers
 FROM shaped

@@ -19,7 +19,9 @@ SELECT
     'revenue_usd_micros', revenue_usd_micros,
     'levels_played', levels_played,
     'closed_by', CASE WHEN has_end THEN 'session_end' ELSE 'watermark' END)) AS BINARY) AS value,
-  ${sessions_topic} AS topic
+  ${sessions_topic} AS topic,
+  -- a rewritten micro-batch (at-least-once sink) is loaded once
+  array(${delivery_header}) AS headers
 FROM (
   SELECT
     game_id, player_id, session_id,
