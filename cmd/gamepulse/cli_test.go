@@ -301,6 +301,12 @@ func TestUsageErrorsAreOneLineWithAHint(t *testing.T) {
 		{[]string{"simulate", "--count", "1"}, "gamepulse simulate: give exactly one destination: --gateway URL, --brokers ADDRS or --out FILE|-\nRun 'gamepulse simulate --help' for usage.\n"},
 		{[]string{"broker", "--log-format", "xml"}, "gamepulse broker: --log-format must be text or json, got \"xml\"\nRun 'gamepulse broker --help' for usage.\n"},
 		{[]string{"version", "--short"}, "gamepulse version: unknown flag --short\nRun 'gamepulse version --help' for usage.\n"},
+		{[]string{"process", "--engine", "flink"}, "gamepulse process: --engine must be go or spark, got \"flink\"\nRun 'gamepulse process --help' for usage.\n"},
+		{[]string{"process", "--engine", "spark"}, "gamepulse process: --engine spark needs --spark-remote sc://HOST:PORT (the Spark Connect server)\nRun 'gamepulse process --help' for usage.\n"},
+		{[]string{"process", "--engine", "spark", "--spark-remote", "sc://h:15002"}, "gamepulse process: --engine spark needs --spark-checkpoint DIR|URI: where the Spark server keeps each query's checkpoint\nRun 'gamepulse process --help' for usage.\n"},
+		{[]string{"process", "--engine", "spark", "--spark-remote", "sc://h:15002", "--spark-checkpoint", "/cp", "--spark-session-id", "mine"}, "gamepulse process: --spark-session-id must be a UUID, got \"mine\"\nRun 'gamepulse process --help' for usage.\n"},
+		{[]string{"process", "--spark-checkpoint", "/cp"}, "gamepulse process: --spark-checkpoint applies to --engine spark only\nRun 'gamepulse process --help' for usage.\n"},
+		{[]string{"doctor", "--spark-checkpoint", "/cp"}, "gamepulse doctor: --spark-checkpoint needs --spark-remote\nRun 'gamepulse doctor --help' for usage.\n"},
 	} {
 		out, stderr, code := runReported(t, tc.args...)
 		if code != 2 || stderr != tc.want || out != "" {
