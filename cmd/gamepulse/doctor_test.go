@@ -36,3 +36,18 @@ func TestDoctorRejectsAnUnknownFormat(t *testing.T) {
 		t.Fatalf("--format yaml: got %v\n%s", err, out)
 	}
 }
+
+// With --spark-remote at an address where nothing answers, doctor fails
+// the Spark check and says how to fix it (the Kafka checks still pass).
+func TestDoctorFailsAnUnreachableSparkServer(t *testing.T) {
+	out, _, err := runMain(t, nil, "doctor", "--brokers", startEmbedded(t), "--spark-remote", "sc://127.0.0.1:1", "--timeout", "20s")
+	if err == nil {
+		t.Fatalf("doctor passed with an unreachable Spark server:\n%s", out)
+	}
+	if !strings.Contains(out, "[fail] spark reachable: sc://127.0.0.1:1") || !strings.Contains(out, "fix: start a Spark Connect server") {
+		t.Fatalf("doctor does not say that Spark is unreachable and how to fix it:\n%s", out)
+	}
+	if strings.Contains(out, "spark kafka connector") {
+		t.Fatalf("doctor goes on past an unreachable server:\n%s", out)
+	}
+}

@@ -27,15 +27,14 @@ const TestedSparkVersion = "4.2"
 // directory written under it). It changes nothing else.
 func Doctor(ctx context.Context, s DoctorSession, dialErr error, remote string, brokers []string, topic, checkpoint string) []kafka.Finding {
 	reach := kafka.Finding{Check: "spark reachable"}
+	const fix = "start a Spark Connect server (sbin/start-connect-server.sh with the Kafka connector, or scripts/spark.sh start DIR here) and pass its sc://HOST:PORT (port 15002 by default)"
 	if dialErr != nil {
-		reach.Status, reach.Detail = kafka.Fail, fmt.Sprintf("%s: %v", remote, dialErr)
-		reach.Fix = "start a Spark Connect server (sbin/start-connect-server.sh, or scripts/spark.sh start DIR here) and pass its sc://HOST:PORT"
+		reach.Status, reach.Detail, reach.Fix = kafka.Fail, fmt.Sprintf("%s: %v", remote, dialErr), fix
 		return []kafka.Finding{reach}
 	}
 	v, err := s.Version(ctx)
 	if err != nil {
-		reach.Status, reach.Detail = kafka.Fail, fmt.Sprintf("%s: %v", remote, err)
-		reach.Fix = "check the address and that the server speaks Spark Connect (port 15002 by default)"
+		reach.Status, reach.Detail, reach.Fix = kafka.Fail, fmt.Sprintf("%s: %v", remote, err), fix
 		return []kafka.Finding{reach}
 	}
 	reach.Status, reach.Detail = kafka.OK, fmt.Sprintf("%s answers: Spark %s", remote, v)
