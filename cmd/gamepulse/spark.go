@@ -160,7 +160,7 @@ func startSparkEngine(ctx context.Context, g *errgroup.Group, pf *processFlags, 
 	if err != nil {
 		return err
 	}
-	err = ensureTopics(ctx, cl, topics.Specs(), log)
+	err = ensureTopics(ctx, cl, append(topics.Specs(), topics.ProcessorSpecs()...), log)
 	cl.Close()
 	if err != nil {
 		return err
