@@ -316,14 +316,18 @@ func (r *Runner) poll(ctx context.Context, s Session) error {
 		}
 		r.m.active.WithLabelValues(name).Set(0)
 		r.m.failures.WithLabelValues(name).Inc()
-		r.set(name, func(q *QueryState) { q.Active = false; q.Failures++; q.LastErr = exc })
-		r.log.Error("spark query stopped; starting it again from its checkpoint", "query", name, "exception", firstLine(exc))
-		if err := r.start(ctx, s, name); err != nil {
-			if ctx.Err() != nil {
-				return err
-			}
-			r.retryLater(name, err.Error())
-		}
+		var wait time.Duration
+		r.set(name, func(q *QueryState) {
+			q.Active = false
+			q.Failures++
+			q.LastErr = exc
+			// A query that fails again before any new batch waits longer
+			// each time, up to MaxBackoff.
+			wait = q.backoff
+			q.backoff = min(max(2*q.backoff, time.Second), r.cfg.MaxBackoff)
+			q.retryAt = time.Now().Add(wait)
+		})
+		r.log.Error("spark query stopped; starting it again from its checkpoint", "query", name, "exception", firstLine(exc), "in", wait)
 	}
 	return nil
 }
@@ -359,8 +363,10 @@ func (r *Runner) observe(name string, reports []string) {
 			}
 			if p.BatchID > q.lastBatch {
 				q.lastBatch, q.Last, fresh = p.BatchID, p, true
+				if !baseline {
+					q.backoff = 0 // it makes progress again
+				}
 			}
-			q.backoff = 0
 		})
 		if fresh && (!baseline || i == len(reports)-1) {
 			r.m.observe(name, p, baseline)
