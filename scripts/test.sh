@@ -11,10 +11,11 @@
 #      the dashboards' queries (Debian's prometheus package, unpacked into
 #      .cache/prometheus); then a real Prometheus scraping a running demo.
 #   7. the live page in headless Chromium (Debian's chromium package).
-#   8. (between 4 and 5) Apache Spark: a Spark Connect server (pyspark 4.2.0
-#      from PyPI into .cache/spark, the Kafka connector from Maven Central),
+#   8. (from step 4 on) Apache Spark: a Spark Connect server (pyspark 4.2.0
+#      from PyPI into .cache/spark, the Kafka connector from Maven Central);
 #      the Spark Connect client and the Spark engine's jobs against it and
-#      the real Kafka, then Spark stopped.
+#      the real Kafka, and the Spark engine end to end beside the Go engine
+#      (in the processing step); then Spark stopped.
 # It installs what it needs itself and caches downloads under .cache/.
 #
 # Environment: FUZZTIME (default 10s per target), SKIP_FUZZ=1, GOFLAGS as usual.
@@ -92,7 +93,6 @@ echo "Spark Connect at $SPARK_REMOTE"
 step "Spark: the Spark Connect client (kill -9 and restart of the server included) and the Spark engine's jobs, against real Spark and Kafka"
 GAMEPULSE_TEST_SPARK_REMOTE=$SPARK_REMOTE GAMEPULSE_TEST_SPARK_DIR=$SDIR GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP \
   go test -tags integration -count=1 -p 1 -timeout 20m -v $(go list ./internal/spark... | tr '\n' ' ') 2>&1 | tee artifacts/spark.log
-scripts/spark.sh stop "$SDIR" >/dev/null
 
 step "fakesnow (Snowflake emulator, from PyPI into .cache/fakesnow)"
 FAKESNOW=$(FAKESNOW_WATCH_PID=$$ scripts/fakesnow.sh start "$FDIR")
@@ -102,9 +102,11 @@ step "Snowflake sink against fakesnow (the shared sink suite, kpis, reconcile)"
 GAMEPULSE_TEST_FAKESNOW=$FAKESNOW \
   go test -tags integration -count=1 -v -run 'TestSnowflake' ./internal/warehouse/snowflake/ 2>&1 | tee artifacts/snowflake.log
 
-step "stream processor and loader on real Kafka: oracle, kill -9, rebalance, zombie; loader kill -9 into DuckDB and fakesnow (the binary; no -race: a million events)"
+step "stream processor and loader on real Kafka: oracle, kill -9, rebalance, zombie; loader kill -9 into DuckDB and fakesnow; the Spark engine against the Go engine, kill -9 of the Spark server (the binary; no -race: a million events)"
 GAMEPULSE_TEST_KAFKA_BROKERS=$BOOTSTRAP GAMEPULSE_TEST_FAKESNOW=$FAKESNOW GAMEPULSE_TEST_ARTIFACTS=$PWD/artifacts/processing \
+GAMEPULSE_TEST_SPARK_REMOTE=$SPARK_REMOTE GAMEPULSE_TEST_SPARK_DIR=$SDIR \
   go test -tags integration -count=1 -timeout 50m -v ./internal/integration/processing/ 2>&1 | tee artifacts/processing.log
+scripts/spark.sh stop "$SDIR" >/dev/null
 
 step "Prometheus rules: promtool check config, check rules, test rules (Debian's package, cached)"
 scripts/check-prometheus-rules.sh 2>&1 | tee artifacts/prometheus-rules.log
