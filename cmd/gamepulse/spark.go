@@ -171,6 +171,7 @@ func startSparkEngine(ctx context.Context, g *errgroup.Group, pf *processFlags, 
 			return sparkconnect.Dial(ctx, sf.remote, sparkconnect.WithSessionID(session))
 		},
 		PollInterval: sf.pollInterval, ProcessingTime: sf.trigger, LeaveRunning: sf.leaveRunning,
+		ProgressEvery: sparkrun.DefaultConfig().ProgressEvery,
 	}, sparkrun.NewMetrics(reg), log)
 	if err != nil {
 		return err
