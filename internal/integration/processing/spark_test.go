@@ -73,6 +73,17 @@ func TestSparkEngine(t *testing.T) {
 		t.Fatal(err)
 	}
 
+	// doctor --spark-remote on the real server: every Spark check passes.
+	cp := filepath.Join(t.TempDir(), "checkpoints")
+	doc := exec.CommandContext(ctx, binary(t), "doctor", "--brokers", strings.Join(brokers(t), ","), "--topic-raw", s.topics.Raw,
+		"--spark-remote", remote, "--spark-checkpoint", cp, "--timeout", "2m")
+	out, err := doc.CombinedOutput()
+	for _, check := range []string{"spark reachable", "spark version", "spark kafka connector", "spark checkpoint location"} {
+		if !strings.Contains(string(out), "[ok  ] "+check+": ") {
+			t.Errorf("doctor --spark-remote: no passing %q check (%v):\n%s", check, err, out)
+		}
+	}
+
 	// The Go engine.
 	proc := s.start("go-engine")
 	if err := pipelinetest.WaitCaughtUp(ctx, s.opts, s.appID, s.topics, s.appID+".partials"); err != nil {
@@ -90,7 +101,7 @@ func TestSparkEngine(t *testing.T) {
 		*t = strings.Replace(*t, s.appID, s.appID+"-spark", 1)
 	}
 	args := []string{"process", "--engine", "spark", "--spark-remote", remote,
-		"--spark-checkpoint", filepath.Join(t.TempDir(), "checkpoints"), "--spark-trigger", "500ms",
+		"--spark-checkpoint", cp, "--spark-trigger", "500ms",
 		"--spark-max-offsets-per-trigger", "10000", "--spark-poll-interval", "1s",
 		"--brokers", strings.Join(brokers(t), ","), "--app-id", s.appID + "-spark", "--instance-id", "spark-1",
 		"--topic-raw", sp.Raw, "--topic-deadletter", sp.DeadLetter, "--topic-enriched", sp.Enriched, "--topic-late", sp.Late,
