@@ -6,10 +6,14 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math"
+	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +21,7 @@ import (
 	"github.com/twmb/franz-go/pkg/kadm"
 	"github.com/twmb/franz-go/pkg/kgo"
 
+	"github.com/gamepulse/gamepulse/internal/dashboards"
 	"github.com/gamepulse/gamepulse/internal/kafka"
 	"github.com/gamepulse/gamepulse/internal/pipeline/pipelinetest"
 	"github.com/gamepulse/gamepulse/internal/record"
@@ -120,6 +125,7 @@ func TestSparkEngine(t *testing.T) {
 	for _, t := range []*string{&sp.DeadLetter, &sp.Enriched, &sp.Late, &sp.Sessions, &sp.KPI, &sp.Alerts} {
 		*t = strings.Replace(*t, s.appID, s.appID+"-spark", 1)
 	}
+	admin := freeAddr(t)
 	args := []string{"process", "--engine", "spark", "--spark-remote", remote,
 		"--spark-checkpoint", cp, "--spark-trigger", "500ms",
 		"--spark-max-offsets-per-trigger", "10000", "--spark-poll-interval", "1s",
@@ -127,7 +133,7 @@ func TestSparkEngine(t *testing.T) {
 		"--topic-raw", sp.Raw, "--topic-deadletter", sp.DeadLetter, "--topic-enriched", sp.Enriched, "--topic-late", sp.Late,
 		"--topic-sessions", sp.Sessions, "--topic-kpi", sp.KPI, "--topic-alerts", sp.Alerts,
 		"--partitions", fmt.Sprint(partitions), "--fx-rates", s.fxFile, "--allowed-lateness", "1m",
-		"--metrics-listen", "", "--log-format", "json"}
+		"--metrics-listen", admin, "--log-format", "json"}
 	started := time.Now()
 	in := s.run("spark-engine", args)
 
@@ -176,6 +182,23 @@ func TestSparkEngine(t *testing.T) {
 		time.Sleep(2 * time.Second)
 	}
 	t.Logf("Spark engine caught up %s after its start", time.Since(started).Round(time.Second))
+	// Every Spark series the dashboards and alert rules read is exported,
+	// and the counters moved.
+	metrics := scrape(t, "http://"+admin+"/metrics")
+	want, err := dashboards.Metrics()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range append(want, "gamepulse_spark_query_batches_total", "gamepulse_spark_query_input_rows_total", "gamepulse_spark_session_up") {
+		if dashboards.SparkEngine(m) && !strings.Contains(metrics, "\n"+m+"{") && !strings.Contains(metrics, "\n"+m+" ") {
+			t.Errorf("process --engine spark does not export %s", m)
+		}
+	}
+	for _, m := range []string{"gamepulse_spark_query_batches_total", "gamepulse_spark_query_input_rows_total"} {
+		if !regexp.MustCompile(`(?m)^` + m + `\{query="gamepulse_enrich"\} [1-9]`).MatchString(metrics) {
+			t.Errorf("%s of gamepulse_enrich did not move", m)
+		}
+	}
 	s.stop(in)
 	sparkOut, err := pipelinetest.ReadOutputs(ctx, s.opts, sp)
 	if err != nil {
@@ -295,4 +318,30 @@ func TestSparkEngine(t *testing.T) {
 		t.Errorf("warehouse KPI rows: %d, want %d (one per key of the Spark engine's KPI topic)", kpiRows, len(sparkOut.KPI))
 	}
 	t.Logf("warehouse: %d events (each once), %d KPI rows", events, kpiRows)
+}
+
+// freeAddr returns a loopback address with a free port.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// scrape returns the body of a GET of url.
+func scrape(t *testing.T, url string) string {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
