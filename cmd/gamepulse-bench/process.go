@@ -75,17 +75,7 @@ type ProcessCommand struct {
 func (c *ProcessCommand) flagSet(m *Main) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench-process", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = func() {
-		w := m.Stdout
-		fmt.Fprintf(w, "%s\n\nFlags (each also GAMEPULSE_<FLAG> in the environment or a key in --config):\n", strings.TrimSpace(processUsage))
-		fs.VisitAll(func(f *flag.Flag) {
-			def := ""
-			if f.DefValue != "" && f.DefValue != "false" {
-				def = fmt.Sprintf(" (default %s)", f.DefValue)
-			}
-			fmt.Fprintf(w, "  --%s%s\n      %s  [%s]\n", f.Name, def, f.Usage, config.EnvName(f.Name))
-		})
-	}
+	fs.Usage = func() { printUsage(m.Stdout, processUsage, fs) }
 	fs.String("config", "", "YAML config file: top-level keys for every command, a section per command")
 	addKafkaFlags(fs, &c.kafka)
 	fs.StringVar(&c.gamepulse, "gamepulse", "", "the gamepulse binary to run (default: gamepulse beside this binary, else from $PATH)")
