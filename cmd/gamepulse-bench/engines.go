@@ -403,14 +403,20 @@ func (e *engineRun) fixedRate(ctx context.Context, id string) (*rateResult, erro
 		PeakRSSBytes: st.PeakRSS, Latency: lat}, nil
 }
 
-// ensureTopics creates the raw, dead-letter and output topics of tp.
+// ensureTopics creates the raw, dead-letter and output topics of tp, so
+// that both engines start with the same topics.
 func ensureTopics(ctx context.Context, opts []kgo.Opt, tp kafka.Topics) error {
+	return ensureSpecs(ctx, opts, append(tp.Specs(), tp.ProcessorSpecs()...))
+}
+
+// ensureSpecs creates the topics of specs that do not exist.
+func ensureSpecs(ctx context.Context, opts []kgo.Opt, specs []kafka.TopicSpec) error {
 	cl, err := kgo.NewClient(opts...)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	return kafka.EnsureTopics(ctx, kadm.NewClient(cl), append(tp.Specs(), tp.ProcessorSpecs()...), nil)
+	return kafka.EnsureTopics(ctx, kadm.NewClient(cl), specs, nil)
 }
 
 // sumEnds returns the sum of topic's end offsets: its record count when
@@ -470,7 +476,7 @@ func (c *EnginesCommand) Run(ctx context.Context, m *Main, args []string) error 
 	sparkRun.engine, sparkRun.extraPIDs, sparkRun.ckRoot = "spark", pids, ckRoot
 
 	raw := id + ".raw"
-	if err := ensureTopics(ctx, opts, topicsFor(raw, id, c.parts)); err != nil {
+	if err := ensureSpecs(ctx, opts, []kafka.TopicSpec{{Name: raw, Partitions: int32(c.parts), Replication: -1}}); err != nil {
 		return err
 	}
 	fmt.Fprintf(m.Stderr, "producing %d events (JSON) to %s...\n", c.events, raw)
