@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
 	"google.golang.org/protobuf/types/known/timestamppb"
 
 	"github.com/gamepulse/gamepulse/internal/event"
@@ -413,5 +416,44 @@ func TestReadSampleOfThisProcess(t *testing.T) {
 	}
 	if _, err := readSample([]int{os.Getpid(), -1}); err == nil {
 		t.Error("a missing process was read")
+	}
+}
+
+// countRecords counts the data records of a transactional topic: not the
+// commit markers, not an aborted transaction's records, and it returns
+// although the last offset of each partition is a marker.
+func TestCountRecordsSkipsMarkersAndAbortedRecords(t *testing.T) {
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(2, "t", "empty"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	opts := []kgo.Opt{kgo.SeedBrokers(c.ListenAddrs()...)}
+	cl, err := kgo.NewClient(append(opts, kgo.TransactionalID("x"), kgo.DefaultProduceTopic("t"))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	for i, commit := range []kgo.TransactionEndTry{kgo.TryCommit, kgo.TryAbort, kgo.TryCommit} {
+		if err := cl.BeginTransaction(); err != nil {
+			t.Fatal(err)
+		}
+		for range 3 {
+			r := &kgo.Record{Value: []byte("v")}
+			if err := cl.ProduceSync(ctx, r).FirstErr(); err != nil {
+				t.Fatal(i, err)
+			}
+		}
+		if err := cl.EndTransaction(ctx, commit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := countRecords(ctx, opts, "t"); err != nil || n != 6 {
+		t.Errorf("countRecords = %d, %v; want 6 (two committed transactions of 3)", n, err)
+	}
+	if n, err := countRecords(ctx, opts, "empty"); err != nil || n != 0 {
+		t.Errorf("countRecords(empty topic) = %d, %v", n, err)
 	}
 }
