@@ -37,8 +37,9 @@ after the other, each as a child process, and compares them.
        Go:    until its stage-1 group has committed the raw topic to its
               end and its stage-2 group the partials topic;
        Spark: until its enriched topic holds every event the Go engine
-              enriched and its KPI topic has not grown for 10 s (the end is
-              when the last of the two happened; the 10 s are not counted).
+              enriched and its KPI topic has not grown for 10 s, with a
+              first row if the Go engine wrote any (the end is when the
+              last of the two happened; the 10 s are not counted).
      Measured: wall time from the engine's start, events/s, events per
      CPU-second and peak resident memory. CPU and memory are of every
      process of the engine, from /proc/PID/stat and /proc/PID/status:
@@ -227,9 +228,9 @@ func (e *engineRun) processes() string {
 	return fmt.Sprintf("gamepulse process + Spark JVM %v", e.extraPIDs)
 }
 
-// drain runs the engine over the backlog on raw; target is the Go
-// engine's enriched record count, which ends Spark's drain.
-func (e *engineRun) drain(ctx context.Context, id, raw string, target int64) (*drainResult, error) {
+// drain runs the engine over the backlog on raw; target and targetKPI are
+// the Go engine's enriched and KPI record counts, which end Spark's drain.
+func (e *engineRun) drain(ctx context.Context, id, raw string, target, targetKPI int64) (*drainResult, error) {
 	name := id + "-" + e.engine
 	tp := topicsFor(raw, name, e.c.parts)
 	if err := ensureTopics(ctx, e.opts, tp); err != nil {
@@ -258,7 +259,7 @@ func (e *engineRun) drain(ctx context.Context, id, raw string, target int64) (*d
 		}
 	} else {
 		res.CaughtUp = fmt.Sprintf("≥ %d enriched records, KPI topic quiet for %s", target, sparkQuiet)
-		w := &drainWatch{target: target, quiet: sparkQuiet, giveUp: sparkGiveUp}
+		w := &drainWatch{target: target, needKPI: targetKPI > 0, quiet: sparkQuiet, giveUp: sparkGiveUp}
 		if end, res.Complete, err = e.watchSpark(wctx, w, tp, smp); err != nil {
 			smp.stop()
 			return nil, cause(wctx, err)
@@ -278,11 +279,14 @@ func (e *engineRun) drain(ctx context.Context, id, raw string, target int64) (*d
 	res.Seconds, res.CPUSeconds, res.PeakRSSBytes = st.Seconds, st.CPUSeconds, st.PeakRSS
 	res.EventsPerSecond = per(float64(res.Events), st.Seconds)
 	res.EventsPerCPUSec = per(float64(res.Events), st.CPUSeconds)
-	if e.engine == "go" {
-		res.EnrichedRecords, err = countRecords(ctx, e.opts, tp.Enriched)
-	} else {
-		res.EnrichedRecords, err = sumEnds(ctx, e.opts, tp.Enriched)
+	count := countRecords
+	if e.engine != "go" {
+		count = sumEnds
 	}
+	if res.EnrichedRecords, err = count(ctx, e.opts, tp.Enriched); err != nil {
+		return nil, err
+	}
+	res.KPIRecords, err = count(ctx, e.opts, tp.KPI)
 	return res, err
 }
 
@@ -486,11 +490,11 @@ func (c *EnginesCommand) Run(ctx context.Context, m *Main, args []string) error 
 	rep := benchReport{Events: c.events, Seed: enginesSeed}
 	goRes, sparkRes := engineResult{Engine: "Go"}, engineResult{Engine: "Spark"}
 	fmt.Fprintln(m.Stderr, "go engine: draining the backlog...")
-	if goRes.Drain, err = goRun.drain(ctx, id, raw, 0); err != nil {
+	if goRes.Drain, err = goRun.drain(ctx, id, raw, 0, 0); err != nil {
 		return fmt.Errorf("go engine, drain: %w", err)
 	}
 	fmt.Fprintf(m.Stderr, "spark engine: draining the backlog (until %d enriched records)...\n", goRes.Drain.EnrichedRecords)
-	if sparkRes.Drain, err = sparkRun.drain(ctx, id, raw, goRes.Drain.EnrichedRecords); err != nil {
+	if sparkRes.Drain, err = sparkRun.drain(ctx, id, raw, goRes.Drain.EnrichedRecords, goRes.Drain.KPIRecords); err != nil {
 		return fmt.Errorf("spark engine, drain: %w", err)
 	}
 	if goRes.Rate, err = goRun.fixedRate(ctx, id); err != nil {

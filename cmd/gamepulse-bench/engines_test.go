@@ -358,8 +358,9 @@ func TestDrainWatch(t *testing.T) {
 		{"no KPI row yet", []reading{{0, 100, 0}, {30, 100, 0}}, -1, 0, false},
 		{"short and stuck", []reading{{0, 10, 0}, {5, 90, 3}, {30, 90, 3}, {65, 90, 3}}, 3, 5, false},
 		{"nothing yet", []reading{{0, 0, 0}, {100, 0, 0}}, -1, 0, false},
+		{"no KPI row, none expected", []reading{{0, 50, 0}, {2, 100, 0}, {12, 100, 0}}, 2, 2, true},
 	} {
-		w := &drainWatch{target: 100, quiet: 10 * time.Second, giveUp: time.Minute}
+		w := &drainWatch{target: 100, needKPI: !strings.HasPrefix(tc.name, "no KPI row, none"), quiet: 10 * time.Second, giveUp: time.Minute}
 		doneAt := -1
 		var end time.Time
 		var complete bool

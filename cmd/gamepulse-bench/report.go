@@ -47,6 +47,7 @@ type drainResult struct {
 	EventsPerCPUSec   float64 `json:"events_per_cpu_second"`
 	PeakRSSBytes      int64   `json:"peak_rss_bytes"`
 	EnrichedRecords   int64   `json:"enriched_records"`
+	KPIRecords        int64   `json:"kpi_records"`
 	CaughtUp          string  `json:"caught_up"` // the rule that ended the drain
 	Complete          bool    `json:"complete"`  // false: the Spark engine stopped short of the Go engine's enriched events
 	ProcessesMeasured string  `json:"processes"`
