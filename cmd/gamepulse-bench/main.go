@@ -4,9 +4,14 @@
 //
 //	gamepulse-bench process --brokers ADDRS --mode throughput|latency [flags]
 //
-// runs `gamepulse process` as a child process and measures it from outside.
+// runs `gamepulse process` as a child process and measures it from outside;
+//
+//	gamepulse-bench engines --brokers ADDRS --spark-remote sc://HOST:PORT --spark-pids PID[,PID] [flags]
+//
+// runs it with the Go engine and with --engine spark over the same input and
+// compares them (the Spark server's JVM measured with the Spark engine).
 // Flags take GAMEPULSE_<FLAG> from the environment and the "bench-process"
-// section of a --config file, as in gamepulse.
+// section of a --config file ("bench-engines" for engines), as in gamepulse.
 package main
 
 import (
@@ -58,6 +63,8 @@ func (m *Main) Run(ctx context.Context, args []string) error {
 	switch args[0] {
 	case "process":
 		return (&ProcessCommand{}).Run(ctx, m, args[1:])
+	case "engines":
+		return (&EnginesCommand{}).Run(ctx, m, args[1:])
 	}
 	return usagef("unknown command %q", args[0])
 }
@@ -70,6 +77,8 @@ Usage:
 
 Commands:
   process   measure the stream processor: events per CPU-second, KPI result latency
+  engines   the Go engine against the Spark engine, side by side: drain a backlog,
+            events per CPU-second (the Spark JVM included), peak RSS, KPI latency
 
 Run 'gamepulse-bench help <command>' for its flags. The gateway is measured
 with 'gamepulse loadtest', an operator tool of the production binary.

@@ -75,31 +75,9 @@ type ProcessCommand struct {
 func (c *ProcessCommand) flagSet(m *Main) *flag.FlagSet {
 	fs := flag.NewFlagSet("bench-process", flag.ContinueOnError)
 	fs.SetOutput(m.Stderr)
-	fs.Usage = func() {
-		w := m.Stdout
-		fmt.Fprintf(w, "%s\n\nFlags (each also GAMEPULSE_<FLAG> in the environment or a key in --config):\n", strings.TrimSpace(processUsage))
-		fs.VisitAll(func(f *flag.Flag) {
-			def := ""
-			if f.DefValue != "" && f.DefValue != "false" {
-				def = fmt.Sprintf(" (default %s)", f.DefValue)
-			}
-			fmt.Fprintf(w, "  --%s%s\n      %s  [%s]\n", f.Name, def, f.Usage, config.EnvName(f.Name))
-		})
-	}
+	fs.Usage = func() { printUsage(m.Stdout, processUsage, fs) }
 	fs.String("config", "", "YAML config file: top-level keys for every command, a section per command")
-	c.kafka = kafka.DefaultConfig()
-	k := &c.kafka
-	fs.Func("brokers", "Kafka seed brokers, comma-separated host:port", func(s string) error { k.Brokers = kafka.ParseBrokers(s); return nil })
-	fs.Lookup("brokers").DefValue = strings.Join(k.Brokers, ",")
-	fs.BoolVar(&k.TLS, "kafka-tls", false, "connect to Kafka with TLS")
-	fs.StringVar(&k.TLSCAFile, "kafka-tls-ca", "", "PEM CA bundle for Kafka TLS (default: system roots)")
-	fs.StringVar(&k.TLSCertFile, "kafka-tls-cert", "", "PEM client certificate for mutual TLS")
-	fs.StringVar(&k.TLSKeyFile, "kafka-tls-key", "", "PEM client key for mutual TLS")
-	fs.BoolVar(&k.TLSInsecureSkipVerify, "kafka-tls-insecure-skip-verify", false, "do not verify the brokers' certificates (tests only)")
-	fs.StringVar(&k.SASLMechanism, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
-	fs.StringVar(&k.SASLUser, "kafka-sasl-user", "", "SASL user")
-	fs.StringVar(&k.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the environment variable)")
-	fs.StringVar(&k.Compression, "kafka-compression", k.Compression, "compression of produced batches: lz4, snappy, zstd, gzip or none")
+	addKafkaFlags(fs, &c.kafka)
 	fs.StringVar(&c.gamepulse, "gamepulse", "", "the gamepulse binary to run (default: gamepulse beside this binary, else from $PATH)")
 	fs.StringVar(&c.mode, "mode", "throughput", "throughput or latency")
 	fs.IntVar(&c.events, "events", 1000000, "throughput: backlog size")
@@ -111,6 +89,23 @@ func (c *ProcessCommand) flagSet(m *Main) *flag.FlagSet {
 	fs.StringVar(&c.profile, "cpu-profile", "", "throughput: save a 10 s CPU profile of the processor to this file")
 	fs.StringVar(&c.extra, "process-args", "", "more arguments for gamepulse process, space-separated")
 	return fs
+}
+
+// addKafkaFlags declares the Kafka connection flags into k, from its
+// defaults.
+func addKafkaFlags(fs *flag.FlagSet, k *kafka.Config) {
+	*k = kafka.DefaultConfig()
+	fs.Func("brokers", "Kafka seed brokers, comma-separated host:port", func(s string) error { k.Brokers = kafka.ParseBrokers(s); return nil })
+	fs.Lookup("brokers").DefValue = strings.Join(k.Brokers, ",")
+	fs.BoolVar(&k.TLS, "kafka-tls", false, "connect to Kafka with TLS")
+	fs.StringVar(&k.TLSCAFile, "kafka-tls-ca", "", "PEM CA bundle for Kafka TLS (default: system roots)")
+	fs.StringVar(&k.TLSCertFile, "kafka-tls-cert", "", "PEM client certificate for mutual TLS")
+	fs.StringVar(&k.TLSKeyFile, "kafka-tls-key", "", "PEM client key for mutual TLS")
+	fs.BoolVar(&k.TLSInsecureSkipVerify, "kafka-tls-insecure-skip-verify", false, "do not verify the brokers' certificates (tests only)")
+	fs.StringVar(&k.SASLMechanism, "kafka-sasl-mechanism", "", "SASL mechanism: PLAIN, SCRAM-SHA-256 or SCRAM-SHA-512")
+	fs.StringVar(&k.SASLUser, "kafka-sasl-user", "", "SASL user")
+	fs.StringVar(&k.SASLPassword, "kafka-sasl-password", "", "SASL password (prefer the environment variable)")
+	fs.StringVar(&k.Compression, "kafka-compression", k.Compression, "compression of produced batches: lz4, snappy, zstd, gzip or none")
 }
 
 // checkFlag is gamepulse's rule for each of these flags.
@@ -152,8 +147,14 @@ func checkFlag(f *flag.Flag) error {
 // gamepulseBinary returns the gamepulse binary to run: --gamepulse, else
 // gamepulse beside this binary, else gamepulse from $PATH.
 func (c *ProcessCommand) gamepulseBinary() (string, error) {
-	if c.gamepulse != "" {
-		return c.gamepulse, nil
+	return findGamepulse(c.gamepulse)
+}
+
+// findGamepulse returns the gamepulse binary to run: flagValue when set,
+// else gamepulse beside this binary, else gamepulse from $PATH.
+func findGamepulse(flagValue string) (string, error) {
+	if flagValue != "" {
+		return flagValue, nil
 	}
 	if self, err := os.Executable(); err == nil {
 		p := filepath.Join(filepath.Dir(self), "gamepulse")

@@ -1,11 +1,13 @@
 // Package procstat reads what the benchmark commands measure of another
-// process from Linux's /proc: its CPU time. It is shared by gamepulse
-// loadtest (the gateway's CPU) and gamepulse-bench process (the processor's).
+// process from Linux's /proc: its CPU time and its resident memory. It is
+// shared by gamepulse loadtest (the gateway's CPU) and gamepulse-bench
+// process and engines (the processors', a Spark server's JVM included).
 package procstat
 
 import (
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"strconv"
 	"strings"
@@ -41,4 +43,35 @@ func parseStat(s string) (float64, error) {
 		return 0, fmt.Errorf("procstat: unexpected /proc stat format: %w", err)
 	}
 	return (utime + stime) / clockTicks, nil
+}
+
+// RSSBytes returns the resident set size of process pid (VmRSS in
+// /proc/PID/status), in bytes.
+func RSSBytes(pid int) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, fmt.Errorf("procstat: resident memory of process %d: %w", pid, err)
+	}
+	return parseStatusRSS(string(b))
+}
+
+// parseStatusRSS reads the VmRSS line ("VmRSS:   123456 kB") of a
+// /proc/PID/status file.
+func parseStatusRSS(s string) (int64, error) {
+	for line := range strings.Lines(s) {
+		rest, ok := strings.CutPrefix(line, "VmRSS:")
+		if !ok {
+			continue
+		}
+		fields := strings.Fields(rest)
+		if len(fields) != 2 || fields[1] != "kB" {
+			return 0, fmt.Errorf("procstat: unexpected VmRSS line %q", strings.TrimSpace(line))
+		}
+		kb, err := strconv.ParseInt(fields[0], 10, 64)
+		if err != nil || kb < 0 || kb > math.MaxInt64/1024 {
+			return 0, fmt.Errorf("procstat: unexpected VmRSS line %q", strings.TrimSpace(line))
+		}
+		return kb * 1024, nil
+	}
+	return 0, errors.New("procstat: no VmRSS in /proc status (a kernel thread or a zombie)")
 }
