@@ -75,14 +75,20 @@ func (m *Metrics) observe(q string, p *sparkconnect.Progress, seen bool) {
 	if !p.Watermark.IsZero() && p.Watermark.Unix() > 0 {
 		m.watermark.WithLabelValues(q).Set(float64(p.Watermark.UnixMilli()) / 1000)
 	}
+	m.behind.WithLabelValues(q).Set(maxBehind(p))
+	if !p.Timestamp.IsZero() {
+		m.lastProgressAt.WithLabelValues(q).Set(float64(p.Timestamp.UnixMilli()) / 1000)
+	}
+}
+
+// maxBehind is the largest number of records any source of p's query is
+// behind the end of its Kafka partitions (0 when none says).
+func maxBehind(p *sparkconnect.Progress) float64 {
 	var behind float64
 	for _, s := range p.Sources {
 		if _, mx, ok := s.OffsetsBehindLatest(); ok {
 			behind = max(behind, mx)
 		}
 	}
-	m.behind.WithLabelValues(q).Set(behind)
-	if !p.Timestamp.IsZero() {
-		m.lastProgressAt.WithLabelValues(q).Set(float64(p.Timestamp.UnixMilli()) / 1000)
-	}
+	return behind
 }

@@ -402,15 +402,9 @@ func (r *Runner) logProgress() {
 			r.log.Info("spark query progress", "query", name, "active", q.Active, "batches", 0)
 			continue
 		}
-		var behind float64
-		for _, s := range q.Last.Sources {
-			if _, mx, ok := s.OffsetsBehindLatest(); ok {
-				behind = max(behind, mx)
-			}
-		}
 		r.log.Info("spark query progress", "query", name, "active", q.Active, "batch", q.Last.BatchID,
 			"input_rows_per_second", round1(q.Last.InputRowsPerSecond), "processed_rows_per_second", round1(q.Last.ProcessedRowsPerSecond),
-			"batch_duration", q.Last.BatchDuration, "offsets_behind_latest", behind, "state_rows", q.Last.StateRows(),
+			"batch_duration", q.Last.BatchDuration, "offsets_behind_latest", maxBehind(q.Last), "state_rows", q.Last.StateRows(),
 			"watermark", q.Last.Watermark)
 	}
 }

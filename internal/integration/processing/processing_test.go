@@ -235,13 +235,7 @@ func (s *setup) produce(ctx context.Context, seed int64, n int) error {
 
 // rawCount returns the raw topic's end offsets summed.
 func (s *setup) rawCount(ctx context.Context) int64 {
-	cl, err := kgo.NewClient(s.opts...)
-	if err != nil {
-		return 0
-	}
-	defer cl.Close()
-	ends, _ := kafka.EndOffsets(ctx, kadm.NewClient(cl), s.topics.Raw)
-	return ends[s.topics.Raw]
+	return s.endOffsets(ctx, s.topics.Raw)
 }
 
 // processed returns how many raw records the stage-1 group has committed.

@@ -38,20 +38,19 @@ func sparkEnv(t *testing.T) (remote, dir string) {
 	return remote, dir
 }
 
-// endOffsets sums the end offsets of topic's partitions.
+// endOffsets sums the end offsets of topic's partitions (-1 when they
+// cannot be listed).
 func (s *setup) endOffsets(ctx context.Context, topic string) int64 {
 	cl, err := kgo.NewClient(s.opts...)
 	if err != nil {
 		return -1
 	}
 	defer cl.Close()
-	ends, err := kadm.NewClient(cl).ListEndOffsets(ctx, topic)
+	ends, err := kafka.EndOffsets(ctx, kadm.NewClient(cl), topic)
 	if err != nil {
 		return -1
 	}
-	var n int64
-	ends.Each(func(o kadm.ListedOffset) { n += o.Offset })
-	return n
+	return ends[topic]
 }
 
 // distinctEventIDs counts the distinct event ids of an enriched topic.
